@@ -1,0 +1,1 @@
+"""Patrol: synthetic monitoring for Kubernetes fleets."""

@@ -1,0 +1,3 @@
+"""Names under which the API enqueues jobs; workers register functions with these names."""
+
+HOUSEKEEPING = "housekeeping"

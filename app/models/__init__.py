@@ -1,0 +1,18 @@
+"""SQLModel tables, one module per aggregate. Importing this package registers them all."""
+
+from app.models.check import Check, CheckCluster
+from app.models.cluster import Cluster, ConnectionKind
+from app.models.run import FailureReason, Run, RunEvent, RunLog, RunStatus, RunTrigger
+
+__all__ = [
+    "Check",
+    "CheckCluster",
+    "Cluster",
+    "ConnectionKind",
+    "FailureReason",
+    "Run",
+    "RunEvent",
+    "RunLog",
+    "RunStatus",
+    "RunTrigger",
+]

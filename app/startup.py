@@ -1,0 +1,98 @@
+"""Bringing a process up: reach Redis and the database, or fail with a sentence instead of a trace."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+
+from redis.asyncio import Redis
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.adapters.redis_server import EmbeddedRedis
+from app.db import create_engine
+from app.logging import get_logger
+from app.migrations import current_revision, head_revision, upgrade_database
+from app.settings import Settings
+
+log = get_logger(__name__)
+
+
+class StartupError(Exception):
+    """A reason the process cannot start, worded for the person who started it."""
+
+
+def describe_database(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparsable URL>"
+
+
+def open_engine(settings: Settings) -> AsyncEngine:
+    url = settings.resolved_database_url
+    try:
+        return create_engine(url)
+    except Exception as error:
+        raise StartupError(f"invalid database URL {describe_database(url)}: {error}") from error
+
+
+async def check_database(engine: AsyncEngine, *, timeout: float = 10) -> None:
+    try:
+        async with asyncio.timeout(timeout):
+            async with engine.connect() as connection:
+                await connection.exec_driver_sql("SELECT 1")
+    except Exception as error:
+        where = describe_database(engine.url.render_as_string(hide_password=False))
+        raise StartupError(f"cannot reach the database at {where}: {error}") from error
+
+
+async def prepare_schema(engine: AsyncEngine, *, upgrade: bool) -> None:
+    """Upgrade the schema, or insist that it is current (external databases are upgraded on purpose)."""
+    if upgrade:
+        await upgrade_database(engine)
+        return
+    current, head = await current_revision(engine), head_revision()
+    if current != head:
+        raise StartupError(
+            f"the database schema is at revision {current or 'none'}, not {head}: "
+            "run `patrol db upgrade` first"
+        )
+
+
+async def resolve_redis_url(settings: Settings, stack: AsyncExitStack) -> str:
+    """The configured Redis, or an embedded one that lives as long as `stack`."""
+    if settings.redis_url is not None:
+        url = settings.redis_url.get_secret_value()
+    else:
+        server = EmbeddedRedis(settings.embedded_redis_path)
+        try:
+            await asyncio.to_thread(server.start)
+        except Exception as error:
+            raise StartupError(f"cannot start the embedded Redis: {error}") from error
+        stack.callback(server.stop)
+        url = server.url
+    await check_redis(url)
+    return url
+
+
+async def check_redis(url: str, *, timeout: float = 5) -> None:
+    client: Redis = Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    try:
+        async with asyncio.timeout(timeout):
+            await client.ping()
+    except Exception as error:
+        shown = url.split("@")[-1]
+        raise StartupError(f"cannot reach Redis at {shown}: {error}") from error
+    finally:
+        await client.aclose()
+
+
+async def upgrade(settings: Settings, revision: str) -> None:
+    engine = open_engine(settings)
+    try:
+        await check_database(engine)
+        await upgrade_database(engine, revision)
+        log.info("database upgraded", database=describe_database(settings.resolved_database_url))
+    finally:
+        await engine.dispose()

@@ -1,0 +1,6 @@
+pytest_plugins = [
+    "tests.fixtures.database",
+    "tests.fixtures.postgres",
+    "tests.fixtures.redis",
+    "tests.fixtures.runtime",
+]

@@ -1,0 +1,1 @@
+"""ARQ worker: job functions are thin and call services."""
