@@ -24,7 +24,7 @@ def parse_duration(text: str, *, field: str = "duration") -> timedelta:
     """Parse a Go duration string; reject anything Go's time.ParseDuration would reject."""
     raw = text.strip()
     sign = 1.0
-    if raw[:1] in "+-":
+    if raw[:1] in ("+", "-"):
         sign = -1.0 if raw[0] == "-" else 1.0
         raw = raw[1:]
     if raw == "0":

@@ -3,10 +3,12 @@
 from app.models.check import Check, CheckCluster
 from app.models.cluster import Cluster, ConnectionKind
 from app.models.run import FailureReason, Run, RunEvent, RunLog, RunStatus, RunTrigger
+from app.models.schedule import CheckSchedule
 
 __all__ = [
     "Check",
     "CheckCluster",
+    "CheckSchedule",
     "Cluster",
     "ConnectionKind",
     "FailureReason",

@@ -25,9 +25,13 @@ class RunStatus(enum.StrEnum):
     ERROR = "error"
     CANCELLED = "cancelled"
 
+    @classmethod
+    def in_flight(cls) -> tuple[RunStatus, ...]:
+        return (cls.PENDING, cls.RUNNING)
+
     @property
     def is_terminal(self) -> bool:
-        return self not in (RunStatus.PENDING, RunStatus.RUNNING)
+        return self not in RunStatus.in_flight()
 
 
 class FailureReason(enum.StrEnum):
@@ -51,6 +55,17 @@ class Run(SQLModel, table=True):
         sa.Index("ix_run_check_scheduled", "check_id", "scheduled_at"),
         sa.Index("ix_run_cluster_scheduled", "cluster_id", "scheduled_at"),
         sa.Index("ix_run_status_deadline", "status", "deadline_at"),
+        sa.Index("ix_run_pod_ip", "pod_ip"),
+        # At most one undecided run per check and cluster (concurrency policy Forbid), in the
+        # database itself so that any number of schedulers and API replicas agree.
+        sa.Index(
+            "uq_run_in_flight",
+            "check_id",
+            "cluster_id",
+            unique=True,
+            sqlite_where=sa.text("status IN ('pending', 'running')"),
+            postgresql_where=sa.text("status IN ('pending', 'running')"),
+        ),
     )
 
     # Also the Kuberhealthy run UUID (KH_RUN_UUID) handed to the checker pod.
