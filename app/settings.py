@@ -34,6 +34,7 @@ class Settings(BaseSettings):
         default=True,
         description="On `serve` with embedded defaults, start the local cluster and register it.",
     )
+    local_cluster_port: int = Field(default=0, description="0 picks a free port at each start.")
     report_max_bytes: int = 64 * 1024
     run_log_max_bytes: int = 256 * 1024
     run_retention_days: int = Field(default=30, ge=1)

@@ -11,7 +11,7 @@ from arq.connections import ArqRedis, RedisSettings
 from arq.cron import CronJob, cron
 from arq.worker import Retry, Worker, func
 
-__all__ = ["JobQueue", "Retry", "Worker", "build_worker", "every", "redis_settings"]
+__all__ = ["JobFunction", "JobQueue", "Retry", "Worker", "build_worker", "every", "redis_settings"]
 
 JobFunction = Callable[..., Awaitable[Any]]
 
@@ -47,7 +47,7 @@ class JobQueue:
         return job is not None
 
     async def queued_job_ids(self) -> list[str]:
-        return [job.job_id for job in await self._pool.queued_jobs()]
+        return [job.job_id for job in await self._pool.queued_jobs() if job.job_id]
 
     async def ping(self) -> None:
         await self._pool.ping()
@@ -56,12 +56,19 @@ class JobQueue:
         await self._pool.aclose()
 
 
-def every(function: JobFunction, *, seconds: int | None = None, minutes: int | None = None) -> CronJob:
+def every(
+    function: JobFunction, *, seconds: int | None = None, minutes: int | None = None
+) -> CronJob:
     """A periodic job; arq's cron de-duplicates one firing across any number of workers."""
     if seconds is not None:
-        return cron(function, second=set(range(0, 60, seconds)), run_at_startup=False, unique=True)
+        return cron(
+            function,  # type: ignore[arg-type]
+            second=set(range(0, 60, seconds)),
+            run_at_startup=False,
+            unique=True,
+        )
     step = minutes or 60
-    return cron(function, minute=set(range(0, 60, step)), second=0, unique=True)
+    return cron(function, minute=set(range(0, 60, step)), second=0, unique=True)  # type: ignore[arg-type]
 
 
 def build_worker(

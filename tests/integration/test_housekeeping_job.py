@@ -48,7 +48,7 @@ async def seed_runs(runtime: Runtime) -> tuple[Run, Run, Run]:
 async def test_housekeeping_job_prunes_finished_runs_past_retention(
     runtime: Runtime, drain_queue: DrainQueue
 ) -> None:
-    old, recent, old_unfinished = await seed_runs(runtime)
+    _old, recent, old_unfinished = await seed_runs(runtime)
 
     assert await runtime.queue.enqueue(HOUSEKEEPING, job_id="housekeeping:test")
     assert await drain_queue() == 1

@@ -1,0 +1,61 @@
+"""Per-request DataLoaders: each batch of keys costs one query, in its own short session."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from strawberry.dataloader import DataLoader
+
+from app.db import SessionFactory
+from app.models import Check, Cluster, Run, RunEvent, RunLog
+from app.services import lookups
+
+V = TypeVar("V")
+Lookup = Callable[[AsyncSession, Sequence[uuid.UUID]], Awaitable[Mapping[uuid.UUID, V]]]
+
+
+@dataclass(frozen=True)
+class Loaders:
+    cluster_by_id: DataLoader[uuid.UUID, Cluster | None]
+    check_by_id: DataLoader[uuid.UUID, Check | None]
+    clusters_by_check_id: DataLoader[uuid.UUID, list[Cluster]]
+    latest_run_by_check_id: DataLoader[uuid.UUID, Run | None]
+    logs_by_run_id: DataLoader[uuid.UUID, list[RunLog]]
+    events_by_run_id: DataLoader[uuid.UUID, list[RunEvent]]
+
+    @classmethod
+    def create(cls, session_factory: SessionFactory) -> Loaders:
+        return cls(
+            cluster_by_id=_optional(session_factory, lookups.clusters_by_id),
+            check_by_id=_optional(session_factory, lookups.checks_by_id),
+            clusters_by_check_id=_grouped(session_factory, lookups.clusters_by_check_id),
+            latest_run_by_check_id=_optional(session_factory, lookups.latest_run_by_check_id),
+            logs_by_run_id=_grouped(session_factory, lookups.logs_by_run_id),
+            events_by_run_id=_grouped(session_factory, lookups.events_by_run_id),
+        )
+
+
+def _optional(
+    session_factory: SessionFactory, lookup: Lookup[V]
+) -> DataLoader[uuid.UUID, V | None]:
+    async def load(keys: list[uuid.UUID]) -> list[V | None]:
+        async with session_factory() as session:
+            found = await lookup(session, keys)
+        return [found.get(key) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def _grouped(
+    session_factory: SessionFactory, lookup: Lookup[list[V]]
+) -> DataLoader[uuid.UUID, list[V]]:
+    async def load(keys: list[uuid.UUID]) -> list[list[V]]:
+        async with session_factory() as session:
+            found = await lookup(session, keys)
+        return [list(found.get(key, ())) for key in keys]
+
+    return DataLoader(load_fn=load)

@@ -1,0 +1,12 @@
+"""The domain enums, registered as GraphQL enums (values are the member names)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.models import ConnectionKind, FailureReason, RunStatus, RunTrigger
+
+ConnectionKindEnum = strawberry.enum(ConnectionKind, name="ConnectionKind")
+RunStatusEnum = strawberry.enum(RunStatus, name="RunStatus")
+RunTriggerEnum = strawberry.enum(RunTrigger, name="RunTrigger")
+FailureReasonEnum = strawberry.enum(FailureReason, name="FailureReason")

@@ -1,0 +1,50 @@
+"""Maps errors to stable `extensions.code`s; unexpected exceptions are masked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from graphql.error import GraphQLError
+from graphql.execution import ExecutionResult as GraphQLExecutionResult
+from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import ExecutionResult
+
+from app.errors import PatrolError
+
+INTERNAL_MESSAGE = "Internal server error"
+
+
+def is_expected(error: GraphQLError) -> bool:
+    """Domain errors and GraphQL's own errors (syntax, validation, variables) are the client's."""
+    return error.original_error is None or isinstance(error.original_error, PatrolError)
+
+
+def with_code(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    if original is None:
+        extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
+        message = error.message
+    elif isinstance(original, PatrolError):
+        extensions = {"code": original.code}
+        if original.field is not None:
+            extensions["field"] = original.field
+        message = original.message
+    else:
+        extensions, message = {"code": "INTERNAL_SERVER_ERROR"}, INTERNAL_MESSAGE
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=original if isinstance(original, PatrolError) else None,
+        extensions=extensions,
+    )
+
+
+class ErrorCodes(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if isinstance(result, (GraphQLExecutionResult, ExecutionResult)) and result.errors:
+            result.errors = [with_code(error) for error in result.errors]

@@ -1,0 +1,96 @@
+"""Mutation resolvers: each runs one service use case in one transaction."""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.api.context import Info
+from app.api.fields import described_mutation
+from app.api.inputs import (
+    CreateCheckInput,
+    CreateClusterInput,
+    UpdateCheckInput,
+    UpdateClusterInput,
+    parse_id,
+)
+from app.api.types import CheckType, ClusterType, RunType
+from app.models.columns import utcnow
+from app.services import checks, clusters, trigger
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def create_cluster(self, info: Info, input: CreateClusterInput) -> ClusterType:
+        draft = input.to_draft()
+        async with info.context.session_factory.begin() as session:
+            cluster = await clusters.create_cluster(session, draft)
+        return ClusterType.from_model(cluster)
+
+    @strawberry.mutation
+    async def update_cluster(self, info: Info, input: UpdateClusterInput) -> ClusterType:
+        cluster_id, changes = parse_id(input.id), input.to_changes()
+        async with info.context.session_factory.begin() as session:
+            cluster = await clusters.update_cluster(session, cluster_id, changes)
+        return ClusterType.from_model(cluster)
+
+    @described_mutation("Deletes the cluster, its check memberships and its runs.")
+    async def delete_cluster(self, info: Info, id: strawberry.ID) -> strawberry.ID:
+        cluster_id = parse_id(id)
+        async with info.context.session_factory.begin() as session:
+            await clusters.delete_cluster(session, cluster_id)
+        return id
+
+    @strawberry.mutation
+    async def create_check(self, info: Info, input: CreateCheckInput) -> CheckType:
+        draft = input.to_draft()
+        async with info.context.session_factory.begin() as session:
+            check = await checks.create_check(session, draft)
+        await info.context.dispatcher.schedules_changed()
+        return CheckType.from_model(check)
+
+    @strawberry.mutation
+    async def update_check(self, info: Info, input: UpdateCheckInput) -> CheckType:
+        check_id, changes = parse_id(input.id), input.to_changes()
+        async with info.context.session_factory.begin() as session:
+            check = await checks.update_check(session, check_id, changes)
+        await info.context.dispatcher.schedules_changed()
+        return CheckType.from_model(check)
+
+    @described_mutation("Deletes the check and its runs.")
+    async def delete_check(self, info: Info, id: strawberry.ID) -> strawberry.ID:
+        check_id = parse_id(id)
+        async with info.context.session_factory.begin() as session:
+            await checks.delete_check(session, check_id)
+        await info.context.dispatcher.schedules_changed()
+        return id
+
+    @described_mutation("Stops scheduling the check; on-demand runs still work.")
+    async def pause_check(self, info: Info, id: strawberry.ID) -> CheckType:
+        check_id = parse_id(id)
+        async with info.context.session_factory.begin() as session:
+            check = await checks.pause_check(session, check_id)
+        await info.context.dispatcher.schedules_changed()
+        return CheckType.from_model(check)
+
+    @strawberry.mutation
+    async def resume_check(self, info: Info, id: strawberry.ID) -> CheckType:
+        check_id = parse_id(id)
+        async with info.context.session_factory.begin() as session:
+            check = await checks.resume_check(session, check_id)
+        await info.context.dispatcher.schedules_changed()
+        return CheckType.from_model(check)
+
+    @described_mutation(
+        "Runs the check once, now, in the given clusters (default: all of its clusters). "
+        "The periodic schedule is untouched. CONFLICT when a run is already in flight there."
+    )
+    async def trigger_check(
+        self, info: Info, id: strawberry.ID, cluster_ids: list[strawberry.ID] | None = None
+    ) -> list[RunType]:
+        check_id = parse_id(id)
+        targets = [parse_id(value, field="clusterIds") for value in cluster_ids or []]
+        async with info.context.session_factory.begin() as session:
+            runs = await trigger.trigger_check(session, check_id, targets, now=utcnow())
+        await info.context.dispatcher.runs_created([run.id for run in runs])
+        return [RunType.from_model(run) for run in runs]

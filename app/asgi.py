@@ -1,0 +1,58 @@
+"""The Litestar application: GraphQL API, health and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, MediaType, get
+from litestar.response import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from strawberry.litestar import make_graphql_controller
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+
+from app.api.context import make_context_getter
+from app.api.schema import schema
+from app.job_names import HOUSEKEEPING
+from app.logging import get_logger
+from app.metrics import JOBS_ENQUEUED
+from app.report_endpoint import report_handlers
+from app.runtime import Runtime
+from app.services.dispatch import QueueDispatcher
+
+log = get_logger(__name__)
+
+
+@get("/healthz", media_type=MediaType.TEXT, sync_to_thread=False)
+def healthz() -> str:
+    return "ok"
+
+
+@get("/metrics", sync_to_thread=False)
+def metrics() -> Response[bytes]:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_app(runtime: Runtime) -> Litestar:
+    graphql_controller = make_graphql_controller(
+        schema,
+        path="/graphql",
+        context_getter=make_context_getter(
+            runtime.session_factory, QueueDispatcher(runtime.queue, runtime.redis)
+        ),
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+    )
+
+    @asynccontextmanager
+    async def enqueue_housekeeping(_app: Litestar) -> AsyncIterator[None]:
+        # One housekeeping pass per start, de-duplicated across replicas that start together.
+        if await runtime.queue.enqueue(HOUSEKEEPING, job_id="housekeeping:startup"):
+            JOBS_ENQUEUED.labels(job=HOUSEKEEPING).inc()
+        yield
+
+    return Litestar(
+        route_handlers=[graphql_controller, healthz, metrics, *report_handlers(runtime)],
+        lifespan=[enqueue_housekeeping],
+        request_max_body_size=1024 * 1024,
+        logging_config=None,
+    )

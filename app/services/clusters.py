@@ -1,0 +1,168 @@
+"""Cluster use cases: register, edit and remove the clusters checks run in.
+
+Each takes the caller's session and only flushes: the caller owns the transaction and must
+roll back on any error (after a lost race the session is unusable).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.domain.names import validate_dns_label, validate_dns_subdomain, validate_labels
+from app.errors import Conflict, InvalidInput, NotFound
+from app.models import Cluster, ConnectionKind
+from app.models.columns import utcnow
+from app.services.patch import UNCHANGED, Unchanged, pick
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterDraft:
+    name: str
+    connection_kind: ConnectionKind
+    description: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    kubeconfig: str | None = None
+    kube_context: str | None = None
+    api_url: str | None = None
+    token: str | None = None
+    ca_cert: str | None = None
+    insecure_skip_tls_verify: bool = False
+    default_namespace: str = "default"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterChanges:
+    name: str | Unchanged = UNCHANGED
+    connection_kind: ConnectionKind | Unchanged = UNCHANGED
+    description: str | Unchanged = UNCHANGED
+    labels: dict[str, str] | Unchanged = UNCHANGED
+    kubeconfig: str | Unchanged | None = UNCHANGED
+    kube_context: str | Unchanged | None = UNCHANGED
+    api_url: str | Unchanged | None = UNCHANGED
+    token: str | Unchanged | None = UNCHANGED
+    ca_cert: str | Unchanged | None = UNCHANGED
+    insecure_skip_tls_verify: bool | Unchanged = UNCHANGED
+    default_namespace: str | Unchanged = UNCHANGED
+
+
+async def create_cluster(session: AsyncSession, draft: ClusterDraft) -> Cluster:
+    cluster = Cluster(
+        name=draft.name,
+        connection_kind=draft.connection_kind,
+        description=draft.description,
+        labels=draft.labels,
+        kubeconfig=draft.kubeconfig,
+        kube_context=draft.kube_context,
+        api_url=draft.api_url,
+        token=draft.token,
+        ca_cert=draft.ca_cert,
+        insecure_skip_tls_verify=draft.insecure_skip_tls_verify,
+        default_namespace=draft.default_namespace,
+    )
+    _validate(cluster)
+    await _ensure_name_free(session, cluster.name, except_id=None)
+    session.add(cluster)
+    await _flush(session, cluster.name)
+    return cluster
+
+
+async def update_cluster(
+    session: AsyncSession, cluster_id: uuid.UUID, changes: ClusterChanges
+) -> Cluster:
+    cluster = await get_cluster(session, cluster_id)
+    with session.no_autoflush:
+        renamed = changes.name is not UNCHANGED and changes.name != cluster.name
+        cluster.name = pick(changes.name, cluster.name)
+        cluster.connection_kind = pick(changes.connection_kind, cluster.connection_kind)
+        cluster.description = pick(changes.description, cluster.description)
+        cluster.labels = pick(changes.labels, cluster.labels)
+        cluster.kubeconfig = pick(changes.kubeconfig, cluster.kubeconfig)
+        cluster.kube_context = pick(changes.kube_context, cluster.kube_context)
+        cluster.api_url = pick(changes.api_url, cluster.api_url)
+        cluster.token = pick(changes.token, cluster.token)
+        cluster.ca_cert = pick(changes.ca_cert, cluster.ca_cert)
+        cluster.insecure_skip_tls_verify = pick(
+            changes.insecure_skip_tls_verify, cluster.insecure_skip_tls_verify
+        )
+        cluster.default_namespace = pick(changes.default_namespace, cluster.default_namespace)
+        _validate(cluster)
+        if renamed:
+            await _ensure_name_free(session, cluster.name, except_id=cluster.id)
+    cluster.updated_at = utcnow()
+    await _flush(session, cluster.name)
+    return cluster
+
+
+async def delete_cluster(session: AsyncSession, cluster_id: uuid.UUID) -> Cluster:
+    """Remove the cluster; its check memberships and run history go with it (FK cascade)."""
+    cluster = await get_cluster(session, cluster_id)
+    await session.delete(cluster)
+    await session.flush()
+    return cluster
+
+
+async def get_cluster(session: AsyncSession, cluster_id: uuid.UUID) -> Cluster:
+    cluster = await session.get(Cluster, cluster_id)
+    if cluster is None:
+        raise NotFound(f"cluster {cluster_id} does not exist", field="id")
+    return cluster
+
+
+def _validate(cluster: Cluster) -> None:
+    validate_dns_subdomain(cluster.name, field="name")
+    cluster.labels = validate_labels(cluster.labels, field="labels")
+    validate_dns_label(cluster.default_namespace, field="defaultNamespace")
+    # Blank strings count as absent so that `hasCredentials` stays truthful.
+    for attribute in ("kubeconfig", "kube_context", "api_url", "token", "ca_cert"):
+        value = getattr(cluster, attribute)
+        if isinstance(value, str) and not value.strip():
+            setattr(cluster, attribute, None)
+    if cluster.api_url is not None:
+        parsed = urlparse(cluster.api_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise InvalidInput(
+                f"apiUrl: {cluster.api_url!r} is not an http(s) URL such as https://10.0.0.1:6443",
+                field="apiUrl",
+            )
+    if cluster.connection_kind is ConnectionKind.KUBECONFIG and cluster.kubeconfig is None:
+        raise InvalidInput(
+            "kubeconfig: required when connectionKind is KUBECONFIG", field="kubeconfig"
+        )
+    if cluster.connection_kind is ConnectionKind.TOKEN:
+        if cluster.api_url is None:
+            raise InvalidInput("apiUrl: required when connectionKind is TOKEN", field="apiUrl")
+        if cluster.token is None:
+            raise InvalidInput("token: required when connectionKind is TOKEN", field="token")
+
+
+async def _ensure_name_free(
+    session: AsyncSession, name: str, *, except_id: uuid.UUID | None
+) -> None:
+    query = select(Cluster.id).where(Cluster.name == name)
+    if except_id is not None:
+        query = query.where(Cluster.id != except_id)
+    if (await session.exec(query)).first() is not None:
+        raise Conflict(f"a cluster named {name!r} already exists", field="name")
+
+
+async def _flush(session: AsyncSession, name: str) -> None:
+    try:
+        await session.flush()
+    except IntegrityError:
+        # Lost a race with a concurrent writer between the existence check and the insert.
+        raise Conflict(f"a cluster named {name!r} already exists", field="name") from None
+
+
+async def existing_cluster_ids(
+    session: AsyncSession, cluster_ids: list[uuid.UUID]
+) -> set[uuid.UUID]:
+    if not cluster_ids:
+        return set()
+    rows = await session.exec(select(Cluster.id).where(col(Cluster.id).in_(cluster_ids)))
+    return set(rows.all())

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.db import SessionFactory
+from tests.api.seeding import seed_fleet
+
+PAGE_WITH_RELATIONS = """
+query($first: Int) {
+  checks(first: $first) {
+    edges {
+      node {
+        id name
+        clusters { id name hasCredentials }
+        latestRun {
+          id status duration cluster { name } check { name } logs { content } events { reason }
+        }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+@contextmanager
+def counting_statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def test_a_page_of_500_checks_costs_a_constant_number_of_queries(
+    gql: Any, engine: AsyncEngine, session_factory: SessionFactory
+) -> None:
+    await seed_fleet(session_factory, checks=500, clusters=4, runs_per_check=2)
+
+    with counting_statements(engine) as small:
+        small_page = await gql(PAGE_WITH_RELATIONS, {"first": 50})
+    with counting_statements(engine) as large:
+        large_page = await gql(PAGE_WITH_RELATIONS, {"first": 500})
+
+    assert len(small_page["checks"]["edges"]) == 50
+    edges = large_page["checks"]["edges"]
+    assert len(edges) == 500
+    assert all(len(edge["node"]["clusters"]) == 2 for edge in edges)
+    assert all(edge["node"]["latestRun"]["cluster"]["name"] for edge in edges)
+    # page, clusters of checks, latest runs, then each run's cluster, check, logs and events
+    assert len(large) == len(small) == 7, large
