@@ -1,0 +1,559 @@
+"""HTTP face of the local cluster: the Kubernetes API paths Patrol and kubectl use."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import AsyncIterator
+from typing import Any
+
+import structlog
+from litestar import Litestar, Request, Response, get, post, route
+from litestar.enums import HttpMethod, ScopeType
+from litestar.exceptions import HTTPException
+from litestar.params import FromPath
+from litestar.response import Stream
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from app.localcluster.cluster import Cluster
+from app.localcluster.errors import ApiError, bad_request, invalid, status_body, success_status
+from app.localcluster.faults import fault_status
+from app.localcluster.kubelet import PodWorker
+from app.localcluster.logs import LogBuffer
+from app.localcluster.registry import DeleteOptions
+from app.localcluster.resources import (
+    API_RESOURCE_LIST,
+    EVENTS,
+    NAMESPACES,
+    PODS,
+    RESOURCES,
+    Resource,
+)
+from app.localcluster.selectors import parse_field_selector, parse_label_selector
+from app.localcluster.store import Object, WatchEvent, strip_type_meta
+from app.localcluster.tables import pod_table, wants_table
+
+log = structlog.get_logger(__name__)
+
+JSON = "application/json"
+ADMIN_PREFIX = "/_local"
+
+VERSION_INFO = {
+    "major": "1",
+    "minor": "33",
+    "gitVersion": "v1.33.0-patrol-local",
+    "gitCommit": "0000000000000000000000000000000000000000",
+    "gitTreeState": "clean",
+    "buildDate": "2026-01-01T00:00:00Z",
+    "goVersion": "go1.24.0",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+}
+
+
+def _json(body: Any, status: int = 200) -> Response[bytes]:
+    return Response(content=json.dumps(body).encode(), status_code=status, media_type=JSON)
+
+
+def _error(error: ApiError) -> Response[bytes]:
+    return _json(error.to_status(), error.code)
+
+
+def _is_true(value: str | None) -> bool:
+    # Any value but "0"/"false" turns a boolean query flag on, including a bare `?watch`.
+    return value is not None and value.lower() not in ("0", "false")
+
+
+def _int_param(query: dict[str, str], name: str) -> int | None:
+    value = query.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise bad_request(f"invalid value for {name}: {value!r}") from None
+
+
+def _query(request: Request[Any, Any, Any]) -> dict[str, str]:
+    return {key: request.query_params.get(key) for key in request.query_params}  # type: ignore[misc]
+
+
+async def _json_body(request: Request[Any, Any, Any]) -> Object:
+    raw = await request.body()
+    try:
+        body = json.loads(raw or b"null")
+    except ValueError:
+        raise bad_request("the body of the request could not be decoded as JSON") from None
+    if not isinstance(body, dict):
+        raise bad_request("the body of the request must be a JSON object")
+    return body
+
+
+class ApiHandlers:
+    """Translates parsed requests into registry calls; one method per verb."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self.registry = cluster.registry
+        self.store = cluster.store
+
+    async def dispatch(self, request: Request[Any, Any, Any], path: str) -> Response[Any]:
+        parts = [part for part in path.split("/") if part]
+        namespace: str | None = None
+        if len(parts) >= 3 and parts[0] == "namespaces":
+            namespace, parts = parts[1], parts[2:]
+        if not parts or parts[0] not in RESOURCES:
+            raise not_found_path()
+        resource = RESOURCES[parts[0]]
+        name = parts[1] if len(parts) > 1 else None
+        subresource = parts[2] if len(parts) > 2 else None
+        if len(parts) > 3 or (namespace is not None and not resource.namespaced):
+            raise not_found_path()
+        if namespace is None and resource.namespaced and name is not None:
+            raise not_found_path()
+        method = request.method
+        query = _query(request)
+        if subresource is not None:
+            return await self._subresource(
+                request, resource, namespace or "", name or "", subresource, query
+            )
+        if name is None:
+            if method == HttpMethod.GET:
+                return self._list_or_watch(request, resource, namespace, query)
+            if method == HttpMethod.POST:
+                created = self.registry.create(resource, namespace or "", await _json_body(request))
+                return _json(created, 201)
+            if method == HttpMethod.DELETE and resource.namespaced:
+                return self._delete_collection(resource, namespace, query, await request.body())
+            raise method_not_allowed(method)
+        ns = namespace or ""
+        if method == HttpMethod.GET:
+            return _json(self.registry.get(resource, ns, name))
+        if method == HttpMethod.PUT:
+            return _json(self.registry.replace(resource, ns, name, await _json_body(request)))
+        if method == HttpMethod.PATCH:
+            content_type = request.headers.get("content-type", "")
+            return _json(
+                self.registry.patch(resource, ns, name, content_type, await request.body())
+            )
+        if method == HttpMethod.DELETE:
+            options = DeleteOptions.parse(query, await request.body())
+            deleted = self.registry.delete(resource, ns, name, options)
+            if resource is EVENTS:
+                return _json(
+                    success_status(
+                        {"name": name, "kind": resource.name, "uid": deleted["metadata"]["uid"]}
+                    )
+                )
+            return _json(deleted)
+        raise method_not_allowed(method)
+
+    async def _subresource(
+        self,
+        request: Request[Any, Any, Any],
+        resource: Resource,
+        namespace: str,
+        name: str,
+        subresource: str,
+        query: dict[str, str],
+    ) -> Response[Any]:
+        method = request.method
+        if resource is PODS and subresource == "status":
+            if method == HttpMethod.GET:
+                return _json(self.registry.get(resource, namespace, name))
+            if method == HttpMethod.PUT:
+                body = await _json_body(request)
+                return _json(self.registry.replace(resource, namespace, name, body, "status"))
+            if method == HttpMethod.PATCH:
+                content_type = request.headers.get("content-type", "")
+                return _json(
+                    self.registry.patch(
+                        resource, namespace, name, content_type, await request.body(), "status"
+                    )
+                )
+            raise method_not_allowed(method)
+        if resource is PODS and subresource == "log" and method == HttpMethod.GET:
+            return self._pod_log(namespace, name, query)
+        raise not_found_path()
+
+    def _list_or_watch(
+        self,
+        request: Request[Any, Any, Any],
+        resource: Resource,
+        namespace: str | None,
+        query: dict[str, str],
+    ) -> Response[Any]:
+        labels = parse_label_selector(query.get("labelSelector"))
+        fields = parse_field_selector(query.get("fieldSelector"), resource.name)
+        if "watch" in query and _is_true(query["watch"]):
+            return self._watch(resource, namespace, query, labels, fields)
+        if (
+            namespace is not None
+            and resource.namespaced
+            and self.store.get(NAMESPACES.name, "", namespace) is None
+        ):
+            items: list[Object] = []
+            rv = self.store.resource_version
+        else:
+            items, rv = self.store.select(resource.name, namespace, labels, fields)
+        if resource is PODS and wants_table(request.headers.get("accept", "")):
+            return _json(pod_table(items, rv))
+        return _json(
+            {
+                "kind": resource.list_kind,
+                "apiVersion": "v1",
+                "metadata": {"resourceVersion": str(rv)},
+                "items": strip_type_meta(items),
+            }
+        )
+
+    def _watch(
+        self,
+        resource: Resource,
+        namespace: str | None,
+        query: dict[str, str],
+        labels: Any,
+        fields: Any,
+    ) -> Response[Any]:
+        timeout = _int_param(query, "timeoutSeconds")
+        if timeout is None:
+            timeout = random.randint(1800, 3600)
+        bookmarks = (
+            _is_true(query.get("allowWatchBookmarks")) if "allowWatchBookmarks" in query else False
+        )
+        raw_rv = query.get("resourceVersion") or ""
+        initial_events = (
+            _is_true(query.get("sendInitialEvents")) if "sendInitialEvents" in query else False
+        )
+        if initial_events and query.get("resourceVersionMatch") != "NotOlderThan":
+            raise invalid(
+                "ListOptions",
+                "",
+                [
+                    (
+                        "FieldValueForbidden",
+                        "resourceVersionMatch",
+                        "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+                    )
+                ],
+            )
+        if raw_rv in ("", "0"):
+            since: int | None = None
+        else:
+            try:
+                since = int(raw_rv)
+            except ValueError:
+                raise bad_request(f"invalid resource version: {raw_rv}") from None
+        if initial_events:
+            since = None
+        try:
+            watcher, backlog = self.store.watch(resource.name, namespace, labels, fields, since)
+        except ApiError as error:
+            # Errors after the parameters parse are sent in-band, as the cacher's errWatcher does.
+            line = json.dumps({"type": "ERROR", "object": error.to_status()}).encode() + b"\n"
+            return Stream(content=_once(line), media_type=JSON)
+        store = self.store
+        kind = resource.kind
+
+        def bookmark(annotations: dict[str, str] | None = None) -> bytes:
+            metadata: Object = {"resourceVersion": str(store.resource_version)}
+            if annotations:
+                metadata["annotations"] = annotations
+            return _event_line("BOOKMARK", {"kind": kind, "apiVersion": "v1", "metadata": metadata})
+
+        async def events() -> AsyncIterator[bytes]:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            try:
+                for event in backlog:
+                    yield _watch_line(event)
+                if initial_events:
+                    yield bookmark({"k8s.io/initial-events-end": "true"})
+                while True:
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        if bookmarks:
+                            yield bookmark()
+                        return
+                    try:
+                        live = await asyncio.wait_for(watcher.queue.get(), remaining)
+                    except TimeoutError:
+                        continue
+                    if live is None:
+                        return
+                    yield _watch_line(live)
+            finally:
+                store.unwatch(watcher)
+
+        return Stream(content=events(), media_type=JSON)
+
+    def _delete_collection(
+        self, resource: Resource, namespace: str | None, query: dict[str, str], body: bytes
+    ) -> Response[bytes]:
+        labels = parse_label_selector(query.get("labelSelector"))
+        fields = parse_field_selector(query.get("fieldSelector"), resource.name)
+        options = DeleteOptions.parse(query, body)
+        items, _ = self.store.select(resource.name, namespace, labels, fields)
+        deleted = [
+            self.registry.delete(
+                resource, obj["metadata"]["namespace"], obj["metadata"]["name"], options
+            )
+            for obj in items
+        ]
+        return _json(
+            {
+                "kind": resource.list_kind,
+                "apiVersion": "v1",
+                "metadata": {"resourceVersion": str(self.store.resource_version)},
+                "items": strip_type_meta(deleted),
+            }
+        )
+
+    def _pod_log(self, namespace: str, name: str, query: dict[str, str]) -> Response[Any]:
+        pod = self.registry.get(PODS, namespace, name)
+        tail_lines = _int_param(query, "tailLines")
+        limit_bytes = _int_param(query, "limitBytes")
+        since_seconds = _int_param(query, "sinceSeconds")
+        causes: list[tuple[str, str, str]] = []
+        if tail_lines is not None and tail_lines < 0:
+            causes.append(
+                (
+                    "FieldValueInvalid",
+                    "tailLines",
+                    f"Invalid value: {tail_lines}: must be greater than or equal to 0",
+                )
+            )
+        if limit_bytes is not None and limit_bytes < 1:
+            causes.append(
+                (
+                    "FieldValueInvalid",
+                    "limitBytes",
+                    f"Invalid value: {limit_bytes}: must be greater than 0",
+                )
+            )
+        if since_seconds is not None and since_seconds < 1:
+            causes.append(
+                (
+                    "FieldValueInvalid",
+                    "sinceSeconds",
+                    f"Invalid value: {since_seconds}: must be greater than 0",
+                )
+            )
+        if since_seconds is not None and query.get("sinceTime"):
+            causes.append(
+                (
+                    "FieldValueForbidden",
+                    "",
+                    "Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified",
+                )
+            )
+        if causes:
+            raise invalid("PodLogOptions", name, causes)
+        names = [c["name"] for c in pod["spec"]["containers"]]
+        container = query.get("container") or None
+        if container is None:
+            if len(names) > 1:
+                raise bad_request(
+                    f"a container name must be specified for pod {name}, choose one of: [{' '.join(names)}]"
+                )
+            container = names[0]
+        elif container not in names:
+            raise bad_request(f"container {container} is not valid for pod {name}")
+        if not pod["spec"].get("nodeName"):
+            return Response(content=b"", status_code=204, media_type="text/plain")
+        worker = self.cluster.kubelet.worker_for(pod)
+        buffer = _log_buffer(
+            worker,
+            container,
+            name,
+            _is_true(query.get("previous")) if "previous" in query else False,
+        )
+        if _is_true(query.get("follow")) if "follow" in query else False:
+            return Stream(content=_follow(buffer, tail_lines, limit_bytes), media_type="text/plain")
+        return Response(content=buffer.snapshot(tail_lines, limit_bytes), media_type="text/plain")
+
+
+def _log_buffer(
+    worker: PodWorker | None, container: str, pod_name: str, previous: bool
+) -> LogBuffer:
+    if worker is None or container != worker.container_name:
+        raise bad_request(
+            f'container "{container}" in pod "{pod_name}" is waiting to start: ContainerCreating'
+        )
+    if previous:
+        if worker.previous_log is None:
+            raise bad_request(
+                f'previous terminated container "{container}" in pod "{pod_name}" not found'
+            )
+        return worker.previous_log
+    waiting = worker.waiting_reason()
+    if waiting == "CrashLoopBackOff" and worker.previous_log is not None:
+        return worker.previous_log
+    if waiting is not None:
+        detail = {
+            "ErrImagePull": "image can't be pulled",
+            "ImagePullBackOff": "trying and failing to pull image",
+        }.get(waiting, waiting)
+        raise bad_request(
+            f'container "{container}" in pod "{pod_name}" is waiting to start: {detail}'
+        )
+    return worker.log
+
+
+async def _follow(
+    buffer: LogBuffer, tail_lines: int | None, limit_bytes: int | None
+) -> AsyncIterator[bytes]:
+    first = buffer.snapshot(tail_lines, limit_bytes)
+    sent = len(first)
+    offset = buffer.end_offset
+    if first:
+        yield first
+    while not buffer.closed and (limit_bytes is None or sent < limit_bytes):
+        await buffer.wait_for_change()
+        chunk = buffer.read_from(offset)
+        offset = buffer.end_offset
+        if limit_bytes is not None:
+            chunk = chunk[: limit_bytes - sent]
+        if chunk:
+            sent += len(chunk)
+            yield chunk
+
+
+async def _once(line: bytes) -> AsyncIterator[bytes]:
+    yield line
+
+
+def _event_line(type_: str, obj: Object) -> bytes:
+    return json.dumps({"type": type_, "object": obj}).encode() + b"\n"
+
+
+def _watch_line(event: WatchEvent) -> bytes:
+    return _event_line(event.type, event.obj)
+
+
+def not_found_path() -> ApiError:
+    return ApiError(404, "NotFound", "the server could not find the requested resource", {})
+
+
+def method_not_allowed(method: str) -> ApiError:
+    return ApiError(
+        405,
+        "MethodNotAllowed",
+        f"the server does not allow this method on the requested resource ({method})",
+        {},
+    )
+
+
+def faults_middleware(cluster: Cluster) -> Any:
+    def factory(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == ScopeType.HTTP and not scope["path"].startswith(ADMIN_PREFIX):
+                decision = cluster.faults.take(scope["path"])
+                if decision.delay:
+                    await asyncio.sleep(decision.delay)
+                if decision.status is not None:
+                    body = json.dumps(fault_status(decision.status)).encode()
+                    response = Response(content=body, status_code=decision.status, media_type=JSON)
+                    asgi_response = response.to_asgi_response(app=None, request=Request(scope))
+                    await asgi_response(scope, receive, send)
+                    return
+            await app(scope, receive, send)
+
+        return middleware
+
+    return factory
+
+
+def create_local_cluster_app(cluster: Cluster) -> Litestar:
+    handlers = ApiHandlers(cluster)
+
+    @route(
+        "/api/v1/{path:path}",
+        http_method=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        status_code=200,
+    )
+    async def core_v1(request: Request[Any, Any, Any], path: FromPath[str]) -> Response[Any]:
+        try:
+            return await handlers.dispatch(request, path)
+        except ApiError as error:
+            return _error(error)
+        except Exception as error:
+            log.exception("local cluster request failed", path=request.url.path)
+            return _json(
+                status_body(500, "InternalError", f"Internal error occurred: {error}"), 500
+            )
+
+    @get("/api", sync_to_thread=False)
+    def api_versions(request: Request[Any, Any, Any]) -> Response[bytes]:
+        host = request.headers.get("host", "127.0.0.1")
+        return _json(
+            {
+                "kind": "APIVersions",
+                "versions": ["v1"],
+                "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": host}],
+            }
+        )
+
+    @get("/apis", sync_to_thread=False)
+    def api_groups() -> Response[bytes]:
+        return _json({"kind": "APIGroupList", "apiVersion": "v1", "groups": []})
+
+    @get("/api/v1", sync_to_thread=False)
+    def core_resources() -> Response[bytes]:
+        return _json(API_RESOURCE_LIST)
+
+    @get("/version", sync_to_thread=False)
+    def version() -> Response[bytes]:
+        return _json(VERSION_INFO)
+
+    @get(["/healthz", "/readyz", "/livez"], media_type="text/plain", sync_to_thread=False)
+    def health() -> str:
+        return "ok"
+
+    @post(f"{ADMIN_PREFIX}/faults", status_code=200)
+    async def steer_faults(request: Request[Any, Any, Any]) -> Response[bytes]:
+        """Non-Kubernetes admin endpoint: steers a cluster running in another process."""
+        try:
+            body = await _json_body(request)
+            action = body.pop("action", None)
+            if action == "fail_requests":
+                cluster.faults.fail_requests(**body)
+            elif action == "delay_requests":
+                cluster.faults.delay_requests(**body)
+            elif action == "clear":
+                cluster.faults.clear()
+            elif action == "drop_watches":
+                cluster.drop_watches()
+            elif action == "compact":
+                cluster.compact()
+            else:
+                raise bad_request(f"unknown action: {action!r}")
+        except TypeError as error:
+            return _error(bad_request(str(error)))
+        except ApiError as error:
+            return _error(error)
+        return _json({"ok": True, "action": action})
+
+    def not_found_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+        if exc.status_code == 405:
+            return _error(method_not_allowed(request.method))
+        if exc.status_code == 404:
+            return _error(not_found_path())
+        return _json(status_body(exc.status_code, "BadRequest", str(exc.detail)), exc.status_code)
+
+    return Litestar(
+        route_handlers=[
+            core_v1,
+            api_versions,
+            api_groups,
+            core_resources,
+            version,
+            health,
+            steer_faults,
+        ],
+        middleware=[faults_middleware(cluster)],
+        exception_handlers={HTTPException: not_found_handler},
+        openapi_config=None,
+        logging_config=None,
+    )

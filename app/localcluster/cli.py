@@ -1,0 +1,36 @@
+"""`patrol local-cluster`: run the local cluster standalone until Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import typer
+
+from app.localcluster.kubeconfig import kubeconfig_yaml
+from app.localcluster.server import LocalCluster
+
+
+def local_cluster(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(6443, help="Port to listen on (0 picks a free one)."),
+) -> None:
+    """Run a local Kubernetes API emulator whose kubelet runs pod commands as local processes."""
+    asyncio.run(_serve(host, port))
+
+
+async def _serve(host: str, port: int) -> None:
+    cluster = LocalCluster()
+    url = await cluster.start(host, port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    typer.echo(f"Local cluster listening on {url}")
+    typer.echo(f"Fault injection: POST {url}/_local/faults")
+    typer.echo("kubeconfig:\n")
+    typer.echo(kubeconfig_yaml(url))
+    try:
+        await stop.wait()
+    finally:
+        await cluster.stop()

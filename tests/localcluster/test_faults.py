@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import pytest
+from kubernetes import client
+from kubernetes.client.rest import ApiException
+
+from app.localcluster import ThreadedLocalCluster
+
+
+def test_injected_failures_return_a_status_body_then_recover(
+    cluster: ThreadedLocalCluster, core: client.CoreV1Api
+) -> None:
+    cluster.faults.fail_requests(count=1, status=503, path_contains="/pods")
+
+    with pytest.raises(ApiException) as raised:
+        core.list_namespaced_pod("default")
+
+    assert raised.value.status == 503
+    assert json.loads(raised.value.body)["reason"] == "ServiceUnavailable"
+    assert core.list_namespaced_pod("default").items is not None
+
+
+def test_injected_internal_errors_only_hit_matching_paths(
+    cluster: ThreadedLocalCluster, core: client.CoreV1Api
+) -> None:
+    cluster.faults.fail_requests(count=1, status=500, path_contains="/events")
+
+    core.list_namespaced_pod("default")
+    with pytest.raises(ApiException) as raised:
+        core.list_namespaced_event("default")
+
+    assert raised.value.status == 500
+    assert json.loads(raised.value.body)["reason"] == "InternalError"
+
+
+def test_injected_delays_slow_down_responses(
+    cluster: ThreadedLocalCluster, core: client.CoreV1Api
+) -> None:
+    cluster.faults.delay_requests(0.3, count=1)
+
+    started = time.monotonic()
+    core.list_namespace()
+
+    assert time.monotonic() - started >= 0.3
+
+
+def test_the_admin_endpoint_steers_faults_from_another_process(
+    http: httpx.Client, core: client.CoreV1Api
+) -> None:
+    steered = http.post(
+        "/_local/faults", json={"action": "fail_requests", "count": 1, "status": 504}
+    )
+
+    with pytest.raises(ApiException) as raised:
+        core.list_namespace()
+
+    assert steered.status_code == 200
+    assert raised.value.status == 504
+    assert http.post("/_local/faults", json={"action": "compact"}).status_code == 200
+    assert http.post("/_local/faults", json={"action": "explode"}).status_code == 400
