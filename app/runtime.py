@@ -1,13 +1,15 @@
-"""The process-wide resources every entry point shares: settings, database, job queue."""
+"""The process-wide resources every entry point shares: settings, database, queue, clusters."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.adapters.kube import KubeGateway
 from app.adapters.queue import JobQueue
-from app.db import SessionFactory, create_engine, create_session_factory
+from app.db import SessionFactory, create_session_factory
 from app.settings import Settings
 
 
@@ -17,16 +19,18 @@ class Runtime:
     engine: AsyncEngine
     session_factory: SessionFactory
     queue: JobQueue
+    redis: Redis
     redis_url: str
+    kube: KubeGateway = field(default_factory=KubeGateway)
 
     @classmethod
-    async def open(
-        cls, settings: Settings, *, redis_url: str, engine: AsyncEngine | None = None
-    ) -> Runtime:
-        engine = engine or create_engine(settings.resolved_database_url)
+    async def open(cls, settings: Settings, *, redis_url: str, engine: AsyncEngine) -> Runtime:
+        """The engine stays its creator's to dispose of."""
         queue = await JobQueue.connect(redis_url)
-        return cls(settings, engine, create_session_factory(engine), queue, redis_url)
+        redis: Redis = Redis.from_url(redis_url)
+        return cls(settings, engine, create_session_factory(engine), queue, redis, redis_url)
 
     async def close(self) -> None:
+        self.kube.close()
+        await self.redis.aclose()
         await self.queue.close()
-        await self.engine.dispose()

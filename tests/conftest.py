@@ -1,6 +1,8 @@
 pytest_plugins = [
     "tests.fixtures.database",
+    "tests.fixtures.http_target",
     "tests.fixtures.postgres",
     "tests.fixtures.redis",
     "tests.fixtures.runtime",
+    "tests.fixtures.stack",
 ]

@@ -1,20 +1,178 @@
-"""Job functions. Each takes the arq context (holding the Runtime) and delegates to a service."""
+"""Job functions: thin, each takes the arq context (holding the Runtime) and calls services."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
+from sqlmodel import select
+
+from app.adapters.kube import KubeError
+from app.adapters.queue import Retry
+from app.domain.manifest import PATROL_POD_SELECTOR
 from app.logging import get_logger
-from app.metrics import HOUSEKEEPING_PRUNED
+from app.metrics import HOUSEKEEPING_PRUNED, PODS_REAPED, RUNS_LAUNCHED, RUNS_RECONCILED
+from app.models import Check, Cluster, Run
+from app.models.columns import utcnow
 from app.runtime import Runtime
+from app.services.finalize import capture_pod, run_to_finalize, store_capture
+from app.services.followups import enqueue_expiry, enqueue_finalize, enqueue_launch
 from app.services.housekeeping import prune_run_history
+from app.services.launch import create_pod, fail_launch, start_run
+from app.services.observe import decide_exited_without_report
+from app.services.outcome import decide_run, timed_out
+from app.services.reconcile import find_repairs, pods_to_reap
 
 log = get_logger(__name__)
+STILL_RUNNING_GRACE = timedelta(seconds=10)
+
 
 def runtime_of(ctx: dict[str, Any]) -> Runtime:
     runtime: Runtime = ctx["runtime"]
     return runtime
+
+
+def backoff(ctx: dict[str, Any], *, cap: float = 10.0) -> float:
+    return float(min(cap, 0.5 * 2 ** (int(ctx.get("job_try", 1)) - 1)))
+
+
+async def launch_run(ctx: dict[str, Any], run_id: str) -> str:
+    runtime, run_uuid = runtime_of(ctx), uuid.UUID(run_id)
+    async with runtime.session_factory() as session:
+        plan = await start_run(
+            session, run_uuid, public_url=runtime.settings.public_url, now=utcnow()
+        )
+    if plan is None:
+        return "not pending"
+    deadline = plan.run.deadline_at
+    assert deadline is not None
+    await enqueue_expiry(runtime.queue, run_uuid, deadline)
+    try:
+        await create_pod(runtime.kube.client(plan.cluster), plan)
+    except KubeError as error:
+        if error.transient and utcnow() + timedelta(seconds=backoff(ctx)) < deadline:
+            log.warning("pod creation failed; retrying", run_id=run_id, error=str(error))
+            raise Retry(defer=backoff(ctx)) from error
+        async with runtime.session_factory() as session:
+            if await fail_launch(session, run_uuid, error, now=utcnow()):
+                await enqueue_finalize(runtime.queue, run_uuid, now=True)
+        log.warning("pod creation failed", run_id=run_id, error=str(error))
+        return "failed"
+    RUNS_LAUNCHED.labels(trigger=plan.run.trigger.value).inc()
+    log.info("run launched", run_id=run_id, check=plan.check.name, cluster=plan.cluster.name)
+    return "launched"
+
+
+async def expire_run(ctx: dict[str, Any], run_id: str) -> bool:
+    runtime, run_uuid = runtime_of(ctx), uuid.UUID(run_id)
+    async with runtime.session_factory() as session:
+        run = await session.get(Run, run_uuid)
+        check = await session.get(Check, run.check_id) if run else None
+        if run is None or check is None or run.deadline_at is None:
+            return False
+        if utcnow() < run.deadline_at:
+            raise Retry(defer=(run.deadline_at - utcnow()).total_seconds())
+        decided = await decide_run(session, run_uuid, timed_out(check.namespace, check.name))
+        await session.commit()
+    if decided:
+        log.info("run timed out", run_id=run_id)
+        await enqueue_finalize(runtime.queue, run_uuid, now=True)
+    return decided
+
+
+async def check_exited_run(ctx: dict[str, Any], run_id: str) -> bool:
+    runtime, run_uuid = runtime_of(ctx), uuid.UUID(run_id)
+    async with runtime.session_factory() as session:
+        run = await session.get(Run, run_uuid)
+        if run is None or run.status.is_terminal or run.pod_name is None:
+            return False
+        cluster = await session.get(Cluster, run.cluster_id)
+        assert cluster is not None and run.pod_namespace is not None
+        pod = await runtime.kube.client(cluster).get_pod(run.pod_namespace, run.pod_name)
+        decided = await decide_exited_without_report(session, run_uuid, pod, now=utcnow())
+    if decided:
+        await enqueue_finalize(runtime.queue, run_uuid, now=True)
+    return decided
+
+
+async def finalize_run(ctx: dict[str, Any], run_id: str) -> bool:
+    runtime, run_uuid = runtime_of(ctx), uuid.UUID(run_id)
+    async with runtime.session_factory() as session:
+        target = await run_to_finalize(session, run_uuid)
+    if target is None:
+        return False
+    run, cluster = target
+    client = runtime.kube.client(cluster)
+    try:
+        pod, logs, events = await capture_pod(
+            client, run, max_log_bytes=runtime.settings.run_log_max_bytes
+        )
+    except KubeError as error:
+        if error.transient and int(ctx.get("job_try", 1)) < 5:
+            raise Retry(defer=backoff(ctx)) from error
+        log.warning(
+            "capturing the pod failed; finalizing without it", run_id=run_id, error=str(error)
+        )
+        pod, logs, events = None, {}, []
+    phase = ((pod or {}).get("status") or {}).get("phase")
+    if (
+        phase in ("Pending", "Running")
+        and run.finished_at
+        and utcnow() - run.finished_at < STILL_RUNNING_GRACE
+    ):
+        raise Retry(defer=1)
+    async with runtime.session_factory() as session:
+        stored = await store_capture(session, run, pod, logs, events)
+    if stored and run.pod_name and run.pod_namespace:
+        try:
+            await client.delete_pod(run.pod_namespace, run.pod_name)
+        except KubeError as error:
+            log.warning(
+                "deleting the pod failed; the reaper will retry", run_id=run_id, error=str(error)
+            )
+    return stored
+
+
+async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
+    runtime, now = runtime_of(ctx), utcnow()
+    async with runtime.session_factory() as session:
+        repairs = await find_repairs(session, now=now)
+        clusters = (await session.exec(select(Cluster))).all()
+    for run_id in repairs.timed_out + repairs.finalize:
+        await enqueue_finalize(runtime.queue, run_id, now=True)
+    for run_id in repairs.relaunch:
+        await enqueue_launch(runtime.queue, run_id)
+    reaped = 0
+    for cluster in clusters:
+        reaped += await _reap(runtime, cluster, now)
+    counts = {
+        "timed_out": len(repairs.timed_out),
+        "finalize": len(repairs.finalize),
+        "relaunch": len(repairs.relaunch),
+        "reaped": reaped,
+    }
+    for action, count in counts.items():
+        RUNS_RECONCILED.labels(action=action).inc(count)
+    if any(counts.values()):
+        log.info("reconciled", **counts)
+    return counts
+
+
+async def _reap(runtime: Runtime, cluster: Cluster, now: Any) -> int:
+    client = runtime.kube.client(cluster)
+    try:
+        pods, _ = await client.list_pods(PATROL_POD_SELECTOR)
+        async with runtime.session_factory() as session:
+            doomed = await pods_to_reap(session, pods, now=now)
+        for pod in doomed:
+            metadata = pod["metadata"]
+            if await client.delete_pod(metadata["namespace"], metadata["name"]):
+                PODS_REAPED.inc()
+    except KubeError as error:
+        log.warning("reaping pods failed", cluster=cluster.name, error=str(error))
+        return 0
+    return len(doomed)
 
 
 async def housekeeping(ctx: dict[str, Any]) -> int:

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from app.adapters.queue import Worker, build_worker, every
+from app.adapters.queue import JobFunction, Worker, build_worker, every
 from app.runtime import Runtime
-from workers.jobs import housekeeping
+from workers.jobs import (
+    check_exited_run,
+    expire_run,
+    finalize_run,
+    housekeeping,
+    launch_run,
+    reconcile,
+)
 
-FUNCTIONS = [housekeeping]
-CRON_JOBS = [every(housekeeping, minutes=60)]
+FUNCTIONS: list[JobFunction] = [
+    launch_run,
+    expire_run,
+    check_exited_run,
+    finalize_run,
+    reconcile,
+    housekeeping,
+]
+CRON_JOBS = [every(reconcile, seconds=15), every(housekeeping, minutes=60)]
 
 
 def create_worker(runtime: Runtime, *, burst: bool = False, handle_signals: bool = True) -> Worker:
@@ -18,5 +32,7 @@ def create_worker(runtime: Runtime, *, burst: bool = False, handle_signals: bool
         context={"runtime": runtime},
         burst=burst,
         handle_signals=handle_signals,
-        poll_delay=0.05 if burst else 0.5,
+        # Short polls keep scheduled launches within tens of milliseconds of their due time.
+        poll_delay=0.02,
+        max_jobs=100,
     )

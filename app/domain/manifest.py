@@ -38,7 +38,9 @@ class PodLaunch:
 
 def reporting_url(public_url: str, run_id: uuid.UUID) -> str:
     """The URL a checker POSTs to; it names the run, so header-less clients are identified too."""
-    return f"{public_url.rstrip('/')}{REPORT_PATH}?{urlencode({RUN_ID_QUERY_PARAMETER: str(run_id)})}"
+    return (
+        f"{public_url.rstrip('/')}{REPORT_PATH}?{urlencode({RUN_ID_QUERY_PARAMETER: str(run_id)})}"
+    )
 
 
 def pod_name(check_name: str, run_id: uuid.UUID) -> str:

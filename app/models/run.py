@@ -71,7 +71,9 @@ class Run(SQLModel, table=True):
     # Also the Kuberhealthy run UUID (KH_RUN_UUID) handed to the checker pod.
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     check_id: uuid.UUID = Field(
-        sa_column=sa.Column(sa.Uuid(), sa.ForeignKey("check.id", ondelete="CASCADE"), nullable=False)
+        sa_column=sa.Column(
+            sa.Uuid(), sa.ForeignKey("check.id", ondelete="CASCADE"), nullable=False
+        )
     )
     cluster_id: uuid.UUID = Field(
         sa_column=sa.Column(
@@ -104,12 +106,16 @@ class RunLog(SQLModel, table=True):
     __tablename__ = "run_log"
 
     run_id: uuid.UUID = Field(
-        sa_column=sa.Column(sa.Uuid(), sa.ForeignKey("run.id", ondelete="CASCADE"), primary_key=True)
+        sa_column=sa.Column(
+            sa.Uuid(), sa.ForeignKey("run.id", ondelete="CASCADE"), primary_key=True
+        )
     )
     container: str = Field(sa_column=sa.Column(sa.String(253), primary_key=True))
     content: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
     truncated: bool = False
-    captured_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+    captured_at: datetime = Field(
+        default_factory=utcnow, sa_column=timestamp_column(nullable=False)
+    )
 
 
 class RunEvent(SQLModel, table=True):
@@ -123,6 +129,8 @@ class RunEvent(SQLModel, table=True):
             sa.Uuid(), sa.ForeignKey("run.id", ondelete="CASCADE"), nullable=False, index=True
         )
     )
+    # Order of occurrence: timestamps alone cannot tell, kubelet events carry whole seconds.
+    position: int = 0
     type: str
     reason: str
     message: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))

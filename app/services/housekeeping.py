@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.models import Run
@@ -16,11 +17,8 @@ async def prune_run_history(
 ) -> int:
     """Delete finished runs (with their logs and events) older than the retention window."""
     cutoff = (now or utcnow()) - retention
-    result = await session.exec(  # type: ignore[call-overload]
-        sa.delete(Run).where(
-            Run.finished_at.is_not(None),  # type: ignore[union-attr]
-            Run.finished_at < cutoff,  # type: ignore[operator]
-        )
+    result = await session.exec(
+        sa.delete(Run).where(col(Run.finished_at).is_not(None), col(Run.finished_at) < cutoff)
     )
     await session.commit()
     return int(result.rowcount or 0)

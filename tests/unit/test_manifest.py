@@ -33,7 +33,11 @@ def test_every_container_and_init_container_gets_the_four_kh_variables() -> None
             {
                 "initContainers": [{"name": "init", "image": "busybox"}],
                 "containers": [
-                    {"name": "a", "image": "x", "env": [{"name": "KH_RUN_UUID", "value": "forged"}]},
+                    {
+                        "name": "a",
+                        "image": "x",
+                        "env": [{"name": "KH_RUN_UUID", "value": "forged"}],
+                    },
                     {"name": "b", "image": "y", "env": [{"name": "KEEP", "value": "1"}]},
                 ],
             }
@@ -72,7 +76,10 @@ def test_labels_and_annotations_carry_the_v2_v3_and_patrol_identities() -> None:
         "patrol.dev/run-id": str(RUN_ID),
         "patrol.dev/check-id": str(CHECK_ID),
     }
-    assert metadata["annotations"] == {"owner": "sre", "comcast.github.io/check-name": "http-google"}
+    assert metadata["annotations"] == {
+        "owner": "sre",
+        "comcast.github.io/check-name": "http-google",
+    }
 
 
 def test_the_reporting_url_keeps_the_v3_path_and_names_the_run() -> None:

@@ -9,7 +9,11 @@ def pod(phase: str, **status: Any) -> dict[str, Any]:
 
 
 def waiting(reason: str, message: str = "") -> dict[str, Any]:
-    return {"name": "c", "image": "registry.invalid/x:1", "state": {"waiting": {"reason": reason, "message": message}}}
+    return {
+        "name": "c",
+        "image": "registry.invalid/x:1",
+        "state": {"waiting": {"reason": reason, "message": message}},
+    }
 
 
 def test_image_pull_failures_are_execution_errors() -> None:
@@ -25,7 +29,12 @@ def test_an_unschedulable_pod_is_an_execution_error_with_the_scheduler_message()
         pod(
             "Pending",
             conditions=[
-                {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "0/1 nodes are available"}
+                {
+                    "type": "PodScheduled",
+                    "status": "False",
+                    "reason": "Unschedulable",
+                    "message": "0/1 nodes are available",
+                }
             ],
         )
     )

@@ -32,5 +32,7 @@ def test_a_non_positive_interval_is_refused() -> None:
 
 def test_a_rescheduled_check_keeps_its_rhythm_or_starts_now() -> None:
     assert first_due(T0, MINUTE, previous_slot=None) == T0
-    assert first_due(T0, MINUTE, previous_slot=T0 - timedelta(seconds=20)) == T0 + timedelta(seconds=40)
+    assert first_due(T0, MINUTE, previous_slot=T0 - timedelta(seconds=20)) == T0 + timedelta(
+        seconds=40
+    )
     assert first_due(T0, MINUTE, previous_slot=T0 - timedelta(hours=1)) == T0

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: c9542d58ef99
+Revision ID: 720cb65b0112
 Revises: 
-Create Date: 2026-11-25 20:30:45.407006
+Create Date: 2026-11-25 20:43:44.702562
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = 'c9542d58ef99'
+revision: str = '720cb65b0112'
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -69,6 +69,20 @@ def upgrade() -> None:
     with op.batch_alter_table('check_cluster', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_check_cluster_cluster_id'), ['cluster_id'], unique=False)
 
+    op.create_table('check_schedule',
+    sa.Column('check_id', sa.Uuid(), nullable=False),
+    sa.Column('cluster_id', sa.Uuid(), nullable=False),
+    sa.Column('next_due_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('last_slot_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('skipped_slots', sa.Integer(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['check_id'], ['check.id'], name=op.f('fk_check_schedule_check_id_check'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['cluster_id'], ['cluster.id'], name=op.f('fk_check_schedule_cluster_id_cluster'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('check_id', 'cluster_id', name=op.f('pk_check_schedule'))
+    )
+    with op.batch_alter_table('check_schedule', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_check_schedule_next_due_at'), ['next_due_at'], unique=False)
+
     op.create_table('run',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('check_id', sa.Uuid(), nullable=False),
@@ -97,12 +111,15 @@ def upgrade() -> None:
     with op.batch_alter_table('run', schema=None) as batch_op:
         batch_op.create_index('ix_run_check_scheduled', ['check_id', 'scheduled_at'], unique=False)
         batch_op.create_index('ix_run_cluster_scheduled', ['cluster_id', 'scheduled_at'], unique=False)
+        batch_op.create_index('ix_run_pod_ip', ['pod_ip'], unique=False)
         batch_op.create_index(batch_op.f('ix_run_scheduled_at'), ['scheduled_at'], unique=False)
         batch_op.create_index('ix_run_status_deadline', ['status', 'deadline_at'], unique=False)
+        batch_op.create_index('uq_run_in_flight', ['check_id', 'cluster_id'], unique=True, sqlite_where=sa.text("status IN ('pending', 'running')"), postgresql_where=sa.text("status IN ('pending', 'running')"))
 
     op.create_table('run_event',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('run_id', sa.Uuid(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('type', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('message', sa.Text(), nullable=False),
@@ -136,12 +153,18 @@ def downgrade() -> None:
 
     op.drop_table('run_event')
     with op.batch_alter_table('run', schema=None) as batch_op:
+        batch_op.drop_index('uq_run_in_flight', sqlite_where=sa.text("status IN ('pending', 'running')"), postgresql_where=sa.text("status IN ('pending', 'running')"))
         batch_op.drop_index('ix_run_status_deadline')
         batch_op.drop_index(batch_op.f('ix_run_scheduled_at'))
+        batch_op.drop_index('ix_run_pod_ip')
         batch_op.drop_index('ix_run_cluster_scheduled')
         batch_op.drop_index('ix_run_check_scheduled')
 
     op.drop_table('run')
+    with op.batch_alter_table('check_schedule', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_check_schedule_next_due_at'))
+
+    op.drop_table('check_schedule')
     with op.batch_alter_table('check_cluster', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_check_cluster_cluster_id'))
 

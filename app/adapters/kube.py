@@ -1,0 +1,250 @@
+"""Kubernetes API access for one cluster: the official (synchronous) client on a thread pool.
+
+Objects travel as plain JSON dicts (camelCase, as the API spells them): responses are read with
+`_preload_content=False`, which skips the client's strict model layer and its cost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import urllib3
+import yaml
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
+from kubernetes.watch.watch import iter_resp_lines
+
+from app.models import Cluster, ConnectionKind
+
+T = TypeVar("T")
+REQUEST_TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
+TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class KubeError(Exception):
+    """A Kubernetes API call failed; `transient` says whether retrying may help."""
+
+    def __init__(self, message: str, *, status: int | None, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+
+    @property
+    def transient(self) -> bool:
+        return self.status is None or self.status in TRANSIENT_STATUSES
+
+    @property
+    def not_found(self) -> bool:
+        return self.status == 404
+
+    @property
+    def already_exists(self) -> bool:
+        return self.status == 409 and self.reason == "AlreadyExists"
+
+
+@dataclass(frozen=True, slots=True)
+class WatchEvent:
+    type: str  # ADDED, MODIFIED, DELETED, BOOKMARK, ERROR
+    object: dict[str, Any]
+
+
+def _translate(error: Exception) -> KubeError:
+    if isinstance(error, ApiException):
+        message, reason = error.reason or "", None
+        try:
+            body = json.loads(error.body or "{}")
+            message, reason = body.get("message", message), body.get("reason")
+        except (TypeError, ValueError):
+            pass
+        return KubeError(f"{error.status} {message}".strip(), status=error.status, reason=reason)
+    return KubeError(f"{type(error).__name__}: {error}", status=None)
+
+
+def configuration_for(cluster: Cluster) -> k8s.Configuration:
+    configuration = k8s.Configuration()
+    if cluster.connection_kind is ConnectionKind.IN_CLUSTER:
+        k8s_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+        return configuration
+    if cluster.connection_kind is ConnectionKind.KUBECONFIG:
+        k8s_config.load_kube_config_from_dict(  # type: ignore[no-untyped-call]
+            yaml.safe_load(cluster.kubeconfig or ""),
+            context=cluster.kube_context,
+            client_configuration=configuration,
+        )
+        return configuration
+    configuration.host = (cluster.api_url or "").rstrip("/")
+    if cluster.token:
+        configuration.api_key = {"authorization": f"Bearer {cluster.token}"}
+    if cluster.ca_cert:
+        with tempfile.NamedTemporaryFile("w", suffix=".crt", delete=False) as handle:
+            handle.write(cluster.ca_cert)
+        configuration.ssl_ca_cert = handle.name
+    configuration.verify_ssl = not cluster.insecure_skip_tls_verify
+    return configuration
+
+
+class ClusterClient:
+    """Async facade over one cluster's API; every blocking call runs on `executor`."""
+
+    def __init__(self, configuration: k8s.Configuration, executor: ThreadPoolExecutor) -> None:
+        # Typed as Any: with _preload_content=False the calls return raw responses, not the
+        # models the generated signatures promise.
+        self._api: Any = k8s.CoreV1Api(k8s.ApiClient(configuration))
+        self._executor = executor
+
+    async def _call(self, function: Callable[[], T]) -> T:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, function)
+        except (ApiException, urllib3.exceptions.HTTPError, OSError) as error:
+            raise _translate(error) from error
+
+    async def create_pod(self, namespace: str, manifest: dict[str, Any]) -> dict[str, Any]:
+        return await self._call(
+            lambda: _json(
+                self._api.create_namespaced_pod(
+                    namespace, manifest, _preload_content=False, _request_timeout=REQUEST_TIMEOUT
+                )
+            )
+        )
+
+    async def get_pod(self, namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            return await self._call(
+                lambda: _json(
+                    self._api.read_namespaced_pod(
+                        name, namespace, _preload_content=False, _request_timeout=REQUEST_TIMEOUT
+                    )
+                )
+            )
+        except KubeError as error:
+            if error.not_found:
+                return None
+            raise
+
+    async def delete_pod(self, namespace: str, name: str, *, grace_seconds: int = 0) -> bool:
+        """Delete the pod; False when it was already gone."""
+        try:
+            await self._call(
+                lambda: self._api.delete_namespaced_pod(
+                    name,
+                    namespace,
+                    grace_period_seconds=grace_seconds,
+                    _preload_content=False,
+                    _request_timeout=REQUEST_TIMEOUT,
+                ).release_conn()
+            )
+        except KubeError as error:
+            if error.not_found:
+                return False
+            raise
+        return True
+
+    async def list_pods(self, label_selector: str) -> tuple[list[dict[str, Any]], str]:
+        """Pods in all namespaces matching the selector, and the list's resourceVersion."""
+        document = await self._call(
+            lambda: _json(
+                self._api.list_pod_for_all_namespaces(
+                    label_selector=label_selector,
+                    _preload_content=False,
+                    _request_timeout=REQUEST_TIMEOUT,
+                )
+            )
+        )
+        return list(document.get("items") or []), str(document["metadata"].get("resourceVersion"))
+
+    async def read_log_tail(
+        self, namespace: str, name: str, *, container: str, tail_lines: int, limit_bytes: int
+    ) -> str:
+        def read() -> str:
+            response = self._api.read_namespaced_pod_log(
+                name,
+                namespace,
+                container=container,
+                tail_lines=tail_lines,
+                limit_bytes=limit_bytes,
+                _preload_content=False,
+                _request_timeout=REQUEST_TIMEOUT,
+            )
+            return bytes(response.data).decode("utf-8", errors="replace")
+
+        return await self._call(read)
+
+    async def list_pod_events(self, namespace: str, pod_name: str) -> list[dict[str, Any]]:
+        """Events about the pod, found by name: pod names are unique per run, and the pod may be gone."""
+        document = await self._call(
+            lambda: _json(
+                self._api.list_namespaced_event(
+                    namespace,
+                    field_selector=f"involvedObject.kind=Pod,involvedObject.name={pod_name}",
+                    _preload_content=False,
+                    _request_timeout=REQUEST_TIMEOUT,
+                )
+            )
+        )
+        return list(document.get("items") or [])
+
+    def watch_pods(
+        self, label_selector: str, resource_version: str, *, timeout_seconds: int
+    ) -> Iterator[WatchEvent]:
+        """Blocking: yields events until the server ends the stream. Run it on its own thread."""
+        try:
+            response = self._api.list_pod_for_all_namespaces(
+                label_selector=label_selector,
+                resource_version=resource_version,
+                timeout_seconds=timeout_seconds,
+                allow_watch_bookmarks=True,
+                watch=True,
+                _preload_content=False,
+                _request_timeout=(REQUEST_TIMEOUT[0], timeout_seconds + 10),
+            )
+        except (ApiException, urllib3.exceptions.HTTPError, OSError) as error:
+            raise _translate(error) from error
+        try:
+            for line in iter_resp_lines(response):  # type: ignore[no-untyped-call]
+                if line:
+                    event = json.loads(line)
+                    yield WatchEvent(event["type"], event["object"])
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            raise _translate(error) from error
+        finally:
+            response.release_conn()
+
+    def close(self) -> None:
+        self._api.api_client.close()
+
+
+def _json(response: Any) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(response.data)
+    return document
+
+
+class KubeGateway:
+    """One ClusterClient per cluster (rebuilt when the cluster's connection changes)."""
+
+    def __init__(self, *, max_threads: int = 32) -> None:
+        self.executor = ThreadPoolExecutor(max_threads, thread_name_prefix="kube")
+        self._clients: dict[Any, tuple[Any, ClusterClient]] = {}
+
+    def client(self, cluster: Cluster) -> ClusterClient:
+        cached = self._clients.get(cluster.id)
+        if cached is not None and cached[0] == cluster.updated_at:
+            return cached[1]
+        if cached is not None:
+            cached[1].close()
+        created = ClusterClient(configuration_for(cluster), self.executor)
+        self._clients[cluster.id] = (cluster.updated_at, created)
+        return created
+
+    def close(self) -> None:
+        for _, cluster_client in self._clients.values():
+            cluster_client.close()
+        self._clients.clear()
+        self.executor.shutdown(wait=False, cancel_futures=True)

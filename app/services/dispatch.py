@@ -1,0 +1,44 @@
+"""What a use case sets in motion after its transaction commits: launching runs, waking schedulers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+from app.adapters.broker import SCHEDULES_CHANGED, publish
+from app.adapters.queue import JobQueue
+from app.services.followups import enqueue_launch
+
+
+class Dispatcher(Protocol):
+    async def schedules_changed(self) -> None: ...
+
+    async def runs_created(self, run_ids: Sequence[uuid.UUID]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class QueueDispatcher:
+    queue: JobQueue
+    redis: Redis
+
+    async def schedules_changed(self) -> None:
+        # Only a nudge: schedulers re-read due times within a second anyway.
+        await publish(self.redis, SCHEDULES_CHANGED)
+
+    async def runs_created(self, run_ids: Sequence[uuid.UUID]) -> None:
+        for run_id in run_ids:
+            await enqueue_launch(self.queue, run_id)
+
+
+class DatabaseOnly:
+    """For callers without a queue (schema tests): runs stay pending until a reconciler sees them."""
+
+    async def schedules_changed(self) -> None:
+        return None
+
+    async def runs_created(self, run_ids: Sequence[uuid.UUID]) -> None:
+        return None

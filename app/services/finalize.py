@@ -1,0 +1,145 @@
+"""Finalizing a decided run: keep the pod's log tail and events, then delete the pod. Idempotent."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.adapters.kube import ClusterClient
+from app.models import Cluster, Run, RunEvent, RunLog
+from app.models.columns import utcnow
+
+LOG_TAIL_LINES = 2000
+
+
+async def run_to_finalize(session: AsyncSession, run_id: uuid.UUID) -> tuple[Run, Cluster] | None:
+    run = await session.get(Run, run_id)
+    if run is None or not run.status.is_terminal or run.finalized_at is not None:
+        return None
+    cluster = await session.get(Cluster, run.cluster_id)
+    return (run, cluster) if cluster is not None else None
+
+
+async def capture_pod(
+    client: ClusterClient, run: Run, *, max_log_bytes: int
+) -> tuple[dict[str, Any] | None, dict[str, tuple[str, bool]], list[dict[str, Any]]]:
+    """The pod (None when gone), each container's log tail (text, truncated?) and its events."""
+    if run.pod_name is None or run.pod_namespace is None:
+        return None, {}, []
+    pod = await client.get_pod(run.pod_namespace, run.pod_name)
+    logs: dict[str, tuple[str, bool]] = {}
+    if pod is not None and (pod.get("spec") or {}).get("nodeName"):
+        for container in _started_containers(pod):
+            text = await client.read_log_tail(
+                run.pod_namespace,
+                run.pod_name,
+                container=container,
+                tail_lines=LOG_TAIL_LINES,
+                limit_bytes=max_log_bytes + 1,
+            )
+            logs[container] = _cap(text, max_log_bytes)
+    events = await client.list_pod_events(run.pod_namespace, run.pod_name)
+    return pod, logs, events
+
+
+def _started_containers(pod: dict[str, Any]) -> list[str]:
+    status = pod.get("status") or {}
+    statuses = [
+        *(status.get("initContainerStatuses") or []),
+        *(status.get("containerStatuses") or []),
+    ]
+    return [
+        entry["name"]
+        for entry in statuses
+        if set(entry.get("state") or {}) & {"running", "terminated"}
+    ]
+
+
+def _cap(text: str, max_bytes: int) -> tuple[str, bool]:
+    encoded = text.encode()
+    if len(encoded) <= max_bytes:
+        return text, False
+    return encoded[-max_bytes:].decode("utf-8", errors="ignore"), True
+
+
+async def store_capture(
+    session: AsyncSession,
+    run: Run,
+    pod: dict[str, Any] | None,
+    logs: dict[str, tuple[str, bool]],
+    events: list[dict[str, Any]],
+    *,
+    now: datetime | None = None,
+) -> bool:
+    """Store logs and events and mark the run finalized; False if another worker did it first."""
+    now = now or utcnow()
+    marked = await session.exec(
+        sa.update(Run)
+        .where(Run.id == run.id, Run.finalized_at.is_(None))  # type: ignore[arg-type,union-attr]
+        .values(
+            finalized_at=now,
+            node_name=_node(pod) or run.node_name,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if marked.rowcount != 1:
+        await session.rollback()
+        return False
+    for container, (content, truncated) in logs.items():
+        session.add(
+            RunLog(run_id=run.id, container=container, content=content, truncated=truncated)
+        )
+    session.add_all(
+        _run_event(run.id, position, event) for position, event in enumerate(_ordered(events))
+    )
+    await session.commit()
+    return True
+
+
+def _node(pod: dict[str, Any] | None) -> str | None:
+    return None if pod is None else (pod.get("spec") or {}).get("nodeName")
+
+
+def _ordered(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """By the second they happened in, then by resourceVersion (creation order) within it."""
+
+    def key(event: dict[str, Any]) -> tuple[datetime, int]:
+        seen = _timestamp(_first_seen(event)) or datetime.min.replace(tzinfo=UTC)
+        version = str((event.get("metadata") or {}).get("resourceVersion") or "0")
+        return seen.replace(microsecond=0), int(version) if version.isdigit() else 0
+
+    return sorted(events, key=key)
+
+
+def _first_seen(event: dict[str, Any]) -> str | None:
+    value: str | None = (
+        event.get("firstTimestamp")
+        or event.get("eventTime")
+        or (event.get("metadata") or {}).get("creationTimestamp")
+    )
+    return value
+
+
+def _run_event(run_id: uuid.UUID, position: int, event: dict[str, Any]) -> RunEvent:
+    source = event.get("source") or {}
+    return RunEvent(
+        run_id=run_id,
+        position=position,
+        type=event.get("type") or "Normal",
+        reason=event.get("reason") or "",
+        message=event.get("message") or "",
+        count=event.get("count") or 1,
+        source=source.get("component") or event.get("reportingComponent") or "",
+        first_seen=_timestamp(_first_seen(event)),
+        last_seen=_timestamp(event.get("lastTimestamp") or event.get("eventTime")),
+    )
+
+
+def _timestamp(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
