@@ -13,7 +13,7 @@ from app.adapters.queue import Retry
 from app.domain.manifest import PATROL_POD_SELECTOR
 from app.logging import get_logger
 from app.metrics import HOUSEKEEPING_PRUNED, PODS_REAPED, RUNS_LAUNCHED, RUNS_RECONCILED
-from app.models import Check, Cluster, Run
+from app.models import Check, Cluster, Run, RunStatus
 from app.models.columns import utcnow
 from app.runtime import Runtime
 from app.services.finalize import capture_pod, run_to_finalize, store_capture
@@ -115,13 +115,8 @@ async def finalize_run(ctx: dict[str, Any], run_id: str) -> bool:
             "capturing the pod failed; finalizing without it", run_id=run_id, error=str(error)
         )
         pod, logs, events = None, {}, []
-    phase = ((pod or {}).get("status") or {}).get("phase")
-    if (
-        phase in ("Pending", "Running")
-        and run.finished_at
-        and utcnow() - run.finished_at < STILL_RUNNING_GRACE
-    ):
-        raise Retry(defer=1)
+    if _checker_still_exiting(run, pod):
+        raise Retry(defer=0.5)
     async with runtime.session_factory() as session:
         stored = await store_capture(session, run, pod, logs, events)
     if stored and run.pod_name and run.pod_namespace:
@@ -132,6 +127,17 @@ async def finalize_run(ctx: dict[str, Any], run_id: str) -> bool:
                 "deleting the pod failed; the reaper will retry", run_id=run_id, error=str(error)
             )
     return stored
+
+
+def _checker_still_exiting(run: Run, pod: dict[str, Any] | None) -> bool:
+    """A checker that just reported usually exits a moment later; its last log lines come then."""
+    phase = ((pod or {}).get("status") or {}).get("phase")
+    return (
+        run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED)
+        and phase in ("Pending", "Running")
+        and run.finished_at is not None
+        and utcnow() - run.finished_at < STILL_RUNNING_GRACE
+    )
 
 
 async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:

@@ -94,5 +94,6 @@ def build_worker(
         max_jobs=max_jobs,
         job_timeout=job_timeout,
         keep_result=60,
+        max_tries=30,
         allow_abort_jobs=True,
     )

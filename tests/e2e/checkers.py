@@ -1,0 +1,43 @@
+"""Tiny checker programs, run as real processes by the local cluster's kubelet."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+# Reports OK with no kh-run-uuid header, to KH_REPORTING_URL exactly as injected (old clients).
+REPORT_TO_INJECTED_URL = """
+import os, urllib.request
+request = urllib.request.Request(os.environ["KH_REPORTING_URL"], data=b'{"OK": true, "Errors": []}')
+urllib.request.urlopen(request, timeout=10)
+print("reported without a header")
+"""
+
+# Reports to the bare v2 path, no header, from the pod's own IP (Kuberhealthy's pod-IP lookup).
+REPORT_FROM_POD_IP = """
+import http.client, os, time, urllib.parse
+url = urllib.parse.urlsplit(os.environ["KH_REPORTING_URL"])
+time.sleep(0.3)  # the checker's own start-up pause; Patrol learns the pod IP from its watch
+connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10,
+                                        source_address=(os.environ["POD_IP"], 0))
+connection.request("POST", "/externalCheckStatus", body=b'{"OK": true, "Errors": []}')
+response = connection.getresponse()
+print("status", response.status, response.read().decode())
+"""
+
+
+def python_script(script: str, **env: Any) -> dict[str, Any]:
+    variables: list[dict[str, Any]] = [
+        {"name": key, "value": str(value)} for key, value in env.items()
+    ]
+    variables.append({"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}})
+    return {
+        "containers": [
+            {
+                "name": "checker",
+                "image": "python:3.11-slim",
+                "command": [sys.executable, "-c", script],
+                "env": variables,
+            }
+        ]
+    }

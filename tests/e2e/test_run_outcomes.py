@@ -1,0 +1,117 @@
+"""Every way a run can end, with real checker pods on the local cluster."""
+
+from app.models import FailureReason, RunStatus
+from tests.e2e.checkers import REPORT_FROM_POD_IP, REPORT_TO_INJECTED_URL, python_script
+from tests.fixtures.stack import PatrolStack, eventually, shell_checker
+
+
+async def no_pods(stack: PatrolStack) -> bool:
+    return stack.live_pods() == []
+
+
+async def test_a_checker_that_never_reports_times_out_with_kuberhealthys_message(
+    stack: PatrolStack,
+) -> None:
+    check = await stack.add_check(
+        "silent", shell_checker("sleep 60"), timeout="2s", run_interval="1h"
+    )
+
+    (run,) = await stack.finalized_runs(check.id, 1)
+
+    assert run.status is RunStatus.TIMED_OUT
+    assert run.failure_reason is FailureReason.TIMED_OUT
+    assert run.errors == [
+        "Check execution error: default/silent: timed out waiting for checker pod to report in"
+    ]
+    await eventually(lambda: no_pods(stack))
+
+
+async def test_a_headerless_client_posting_to_the_injected_url_is_identified(
+    stack: PatrolStack,
+) -> None:
+    check = await stack.add_check(
+        "legacy-url", python_script(REPORT_TO_INJECTED_URL), run_interval="1h"
+    )
+
+    (run,) = await stack.finalized_runs(check.id, 1)
+
+    assert run.status is RunStatus.SUCCEEDED, run.errors
+
+
+async def test_a_headerless_client_posting_to_the_bare_path_is_identified_by_its_pod_ip(
+    stack: PatrolStack,
+) -> None:
+    check = await stack.add_check("legacy-ip", python_script(REPORT_FROM_POD_IP), run_interval="1h")
+
+    (run,) = await stack.finalized_runs(check.id, 1)
+
+    assert run.status is RunStatus.SUCCEEDED, run.errors
+    assert run.pod_ip is not None and run.pod_ip.startswith("127.")
+
+
+async def test_a_checker_that_crashes_before_reporting_is_an_execution_error(
+    stack: PatrolStack,
+) -> None:
+    check = await stack.add_check("crasher", shell_checker("echo boom; exit 3"), run_interval="1h")
+
+    (run,) = await stack.finalized_runs(check.id, 1)
+
+    assert run.status is RunStatus.ERROR
+    assert run.failure_reason is FailureReason.EXITED_WITHOUT_REPORT
+    assert "exit code 3" in run.errors[0]
+    async with stack.runtime.session_factory() as session:
+        from app.services.lookups import logs_by_run_id
+
+        logs = await logs_by_run_id(session, [run.id])
+    assert logs[run.id][0].content.strip() == "boom"
+
+
+async def test_an_image_that_cannot_be_pulled_is_an_error_not_a_timeout(stack: PatrolStack) -> None:
+    spec = {
+        "containers": [{"name": "c", "image": "registry.invalid/checker:1", "command": ["true"]}]
+    }
+    check = await stack.add_check("bad-image", spec, timeout="30s", run_interval="1h")
+
+    (run,) = await stack.finalized_runs(check.id, 1)
+
+    assert run.status is RunStatus.ERROR
+    assert run.failure_reason is FailureReason.IMAGE_PULL
+    assert "registry.invalid/checker:1" in run.errors[0]
+    assert run.finished_at is not None and run.started_at is not None
+    assert (run.finished_at - run.started_at).total_seconds() < 30
+    await eventually(lambda: no_pods(stack))
+
+
+async def test_an_unschedulable_pod_is_an_error_with_the_schedulers_reason(
+    stack: PatrolStack,
+) -> None:
+    spec = {
+        "nodeSelector": {"disktype": "ssd"},
+        "containers": [{"name": "c", "image": "busybox", "command": ["true"]}],
+    }
+    check = await stack.add_check("nowhere", spec, timeout="30s", run_interval="1h")
+
+    (run,) = await stack.finalized_runs(check.id, 1)
+
+    assert run.status is RunStatus.ERROR
+    assert run.failure_reason is FailureReason.UNSCHEDULABLE
+    assert "nodes are available" in run.errors[0]
+    await eventually(lambda: no_pods(stack))
+
+
+async def test_a_pod_deleted_by_someone_else_ends_its_run_as_an_error(stack: PatrolStack) -> None:
+    check = await stack.add_check(
+        "victim", shell_checker("sleep 60"), timeout="30s", run_interval="1h"
+    )
+
+    async def running_pod() -> str | None:
+        pods = stack.live_pods()
+        return pods[0]["metadata"]["name"] if pods else None
+
+    name = await eventually(running_pod)
+    client = stack.runtime.kube.client(stack.cluster)
+    await client.delete_pod("default", name)
+
+    (run,) = await stack.finalized_runs(check.id, 1)
+    assert run.status is RunStatus.ERROR
+    assert run.failure_reason is FailureReason.POD_DELETED
