@@ -25,7 +25,8 @@ def run_on_connection(connection: Connection) -> None:
 
 
 async def run_with_own_engine() -> None:
-    engine = create_engine(get_settings().resolved_database_url)
+    settings = get_settings()
+    engine = create_engine(settings.resolved_database_url, schema=settings.database_schema)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(run_on_connection)

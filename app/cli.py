@@ -84,3 +84,7 @@ cli.command("local-cluster")(local_cluster)
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

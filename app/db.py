@@ -14,7 +14,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 SessionFactory = async_sessionmaker[AsyncSession]
 
 
-def create_engine(url: str, **options: Any) -> AsyncEngine:
+def create_engine(url: str, *, schema: str | None = None, **options: Any) -> AsyncEngine:
+    """An async engine; `schema` (PostgreSQL) puts Patrol's tables in that schema."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -24,6 +25,8 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
+    if schema is not None:
+        options.setdefault("connect_args", {})["server_settings"] = {"search_path": schema}
     return create_async_engine(url, pool_pre_ping=True, **options)
 
 

@@ -32,6 +32,13 @@ async def upgrade_database(engine: AsyncEngine, revision: str = "head") -> None:
         await connection.commit()
 
 
+async def stamp_database(engine: AsyncEngine, revision: str = "head") -> None:
+    """Record `revision` as applied without running it (for a schema made from the models)."""
+    async with engine.connect() as connection:
+        await connection.run_sync(lambda sync: command.stamp(alembic_config(sync), revision))
+        await connection.commit()
+
+
 async def current_revision(engine: AsyncEngine) -> str | None:
     async with engine.connect() as connection:
         return await connection.run_sync(

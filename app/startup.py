@@ -32,7 +32,7 @@ def describe_database(url: str) -> str:
 def open_engine(settings: Settings) -> AsyncEngine:
     url = settings.resolved_database_url
     try:
-        return create_engine(url)
+        return create_engine(url, schema=settings.database_schema)
     except Exception as error:
         raise StartupError(f"invalid database URL {describe_database(url)}: {error}") from error
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlmodel import select
@@ -27,14 +28,33 @@ MAX_SCHEDULER_SLEEP = 1.0
 CLUSTER_REFRESH_SECONDS = 10.0
 
 
-async def run_scheduler(runtime: Runtime) -> None:
+class Guarded:
+    """A loop marks the stretches a stop must not cut in half (a claim and its enqueue, say);
+    `stop` waits for the current stretch, then cancels the loop where it waits."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def stretch(self) -> AsyncIterator[None]:
+        async with self._lock:
+            yield
+
+    async def stop(self, task: asyncio.Task[Any]) -> None:
+        async with self._lock:
+            task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def run_scheduler(runtime: Runtime, guard: Guarded) -> None:
     async with nudges(runtime.redis, SCHEDULES_CHANGED) as nudged:
         while True:
             try:
-                claimed = await schedule_due_runs(runtime)
-                if claimed >= SCHEDULER_BATCH:
-                    continue
-                await nudged.wait(await _seconds_until_next_due(runtime))
+                async with guard.stretch():
+                    claimed = await schedule_due_runs(runtime)
+                    pause = await _seconds_until_next_due(runtime)
+                if claimed < SCHEDULER_BATCH:
+                    await nudged.wait(pause)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -64,7 +84,7 @@ async def _seconds_until_next_due(runtime: Runtime) -> float:
 
 async def run_pod_watchers(runtime: Runtime) -> None:
     """Keep one watch per registered cluster, starting and stopping them as clusters come and go."""
-    watchers: dict[uuid.UUID, tuple[Any, asyncio.Task[None]]] = {}
+    watchers: dict[uuid.UUID, tuple[Any, asyncio.Task[None], Guarded]] = {}
     try:
         while True:
             async with runtime.session_factory() as session:
@@ -72,33 +92,34 @@ async def run_pod_watchers(runtime: Runtime) -> None:
                     cluster.id: cluster for cluster in (await session.exec(select(Cluster))).all()
                 }
             for cluster_id in list(watchers):
-                version, task = watchers[cluster_id]
+                version, task, guard = watchers[cluster_id]
                 current = clusters.get(cluster_id)
                 if current is None or current.updated_at != version or task.done():
-                    task.cancel()
+                    await guard.stop(task)
                     del watchers[cluster_id]
             for cluster_id, cluster in clusters.items():
                 if cluster_id not in watchers:
+                    guard = Guarded()
                     task = asyncio.create_task(
-                        watch_cluster(runtime, cluster), name=f"watch:{cluster.name}"
+                        watch_cluster(runtime, cluster, guard), name=f"watch:{cluster.name}"
                     )
-                    watchers[cluster_id] = (cluster.updated_at, task)
+                    watchers[cluster_id] = (cluster.updated_at, task, guard)
             await asyncio.sleep(CLUSTER_REFRESH_SECONDS)
     finally:
-        for _, task in watchers.values():
-            task.cancel()
-        await asyncio.gather(*(task for _, task in watchers.values()), return_exceptions=True)
+        for _, task, guard in watchers.values():
+            await guard.stop(task)
 
 
-async def watch_cluster(runtime: Runtime, cluster: Cluster) -> None:
+async def watch_cluster(runtime: Runtime, cluster: Cluster, guard: Guarded) -> None:
     client = runtime.kube.client(cluster)
     async for change in watch_pods(client, PATROL_POD_SELECTOR):
         try:
-            if isinstance(change, Relisted):
-                for pod in change.pods:
-                    await _observe(runtime, "ADDED", pod)
-            elif isinstance(change, Changed):
-                await _observe(runtime, change.type, change.pod)
+            async with guard.stretch():
+                if isinstance(change, Relisted):
+                    for pod in change.pods:
+                        await _observe(runtime, "ADDED", pod)
+                elif isinstance(change, Changed):
+                    await _observe(runtime, change.type, change.pod)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -118,14 +139,13 @@ async def _observe(runtime: Runtime, event_type: str, pod: dict[str, Any]) -> No
 
 
 @contextlib.asynccontextmanager
-async def background_loops(runtime: Runtime) -> Any:
-    tasks = [
-        asyncio.create_task(run_scheduler(runtime), name="scheduler"),
-        asyncio.create_task(run_pod_watchers(runtime), name="pod-watchers"),
-    ]
+async def background_loops(runtime: Runtime) -> AsyncIterator[None]:
+    scheduler_guard = Guarded()
+    scheduler = asyncio.create_task(run_scheduler(runtime, scheduler_guard), name="scheduler")
+    watchers = asyncio.create_task(run_pod_watchers(runtime), name="pod-watchers")
     try:
-        yield tasks
+        yield
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await scheduler_guard.stop(scheduler)
+        watchers.cancel()  # it stops each watch through its guard
+        await asyncio.gather(watchers, return_exceptions=True)

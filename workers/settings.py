@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.adapters.queue import JobFunction, Worker, build_worker, every
+from app.adapters.queue import CronJob, JobFunction, Worker, build_worker, every
 from app.runtime import Runtime
 from workers.jobs import (
     check_exited_run,
@@ -21,14 +21,20 @@ FUNCTIONS: list[JobFunction] = [
     reconcile,
     housekeeping,
 ]
-CRON_JOBS = [every(reconcile, seconds=15), every(housekeeping, minutes=60)]
+
+
+def periodic_jobs(runtime: Runtime) -> list[CronJob]:
+    return [
+        every(reconcile, seconds=runtime.settings.reconcile_interval_seconds),
+        every(housekeeping, minutes=60),
+    ]
 
 
 def create_worker(runtime: Runtime, *, burst: bool = False, handle_signals: bool = True) -> Worker:
     return build_worker(
         redis_url=runtime.redis_url,
         functions=FUNCTIONS,
-        cron_jobs=[] if burst else CRON_JOBS,
+        cron_jobs=[] if burst else periodic_jobs(runtime),
         context={"runtime": runtime},
         burst=burst,
         handle_signals=handle_signals,

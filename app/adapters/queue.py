@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -11,7 +13,17 @@ from arq.connections import ArqRedis, RedisSettings
 from arq.cron import CronJob, cron
 from arq.worker import Retry, Worker, func
 
-__all__ = ["JobFunction", "JobQueue", "Retry", "Worker", "build_worker", "every", "redis_settings"]
+__all__ = [
+    "CronJob",
+    "JobFunction",
+    "JobQueue",
+    "Retry",
+    "Worker",
+    "build_worker",
+    "every",
+    "redis_settings",
+    "stop_worker",
+]
 
 JobFunction = Callable[..., Awaitable[Any]]
 
@@ -97,3 +109,15 @@ def build_worker(
         max_tries=30,
         allow_abort_jobs=True,
     )
+
+
+async def stop_worker(worker: Worker, running: asyncio.Task[None], *, grace: float = 5.0) -> None:
+    """Stop taking jobs, let the ones in flight finish (up to `grace` seconds), then close."""
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+    in_flight = [task for task in worker.tasks.values() if not task.done()]
+    if in_flight:
+        await asyncio.wait(in_flight, timeout=grace)
+    # Whatever is still running now is cancelled; its job is retried by another worker.
+    with contextlib.suppress(asyncio.CancelledError):
+        await worker.close()
