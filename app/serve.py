@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+from collections.abc import Iterator
 from contextlib import AsyncExitStack
 
 import uvicorn
@@ -32,6 +34,21 @@ from workers.settings import create_worker
 log = get_logger(__name__)
 
 
+class ApiServer(uvicorn.Server):
+    """uvicorn that returns after SIGINT/SIGTERM instead of re-raising the signal, so that Patrol
+    still stops its worker, local cluster and embedded Redis in order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        signals = (signal.SIGINT, signal.SIGTERM)
+        originals = {signum: signal.signal(signum, self.handle_exit) for signum in signals}
+        try:
+            yield
+        finally:
+            for signum, handler in originals.items():
+                signal.signal(signum, handler)
+
+
 async def open_runtime(settings: Settings, stack: AsyncExitStack, *, upgrade: bool) -> Runtime:
     redis_url = await resolve_redis_url(settings, stack)
     engine = open_engine(settings)
@@ -58,7 +75,7 @@ async def serve(settings: Settings, *, with_worker: bool = True) -> None:
         runtime = await open_runtime(settings, stack, upgrade=settings.database_url is None)
         if settings.local_cluster:
             await start_local_cluster(runtime, stack)
-        server = uvicorn.Server(
+        server = ApiServer(
             uvicorn.Config(
                 create_app(runtime),
                 host=settings.host,

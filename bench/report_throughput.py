@@ -1,0 +1,224 @@
+"""Report endpoint throughput: valid reports recorded per second, beside a bare Litestar endpoint
+served the same way in the same run.
+
+Serves Patrol's API with uvicorn in a child process (one process, as `patrol serve` runs it),
+fills the database with running runs, and drives `POST /check?kh-run-uuid=<run>` with wrk (one
+distinct run per request). Then serves a Litestar app whose only handler answers "OK" and drives
+it the same way. "Recorded" counts runs whose outcome is in the database afterwards.
+
+Needs wrk (Debian: apt-get install wrk).
+Run: .venv/bin/python bench/report_throughput.py [--seconds 10] [--connections 64] [--runs 60000]
+     [--database-url ...] [--redis-url ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+import uvicorn
+from litestar import Litestar, post
+from sqlmodel import col, select
+
+from app.models import Check, Cluster, ConnectionKind, Run, RunStatus, RunTrigger
+from app.models.columns import utcnow
+from bench.common import bench_runtime, free_port
+
+LUA = """
+local ids = {}
+for line in io.lines("%(ids)s") do ids[#ids + 1] = line end
+local counter = 0
+local threads = %(threads)d
+local offset = 0
+function setup(thread) thread:set("offset", offset); offset = offset + 1 end
+function init(args) counter = 0 end
+request = function()
+  local index = (counter * threads + offset) %% #ids + 1
+  counter = counter + 1
+  return wrk.format("POST", "/check?kh-run-uuid=" .. ids[index], nil, '{"OK": true, "Errors": []}')
+end
+"""
+
+
+@post("/check", sync_to_thread=False)
+def bare_endpoint() -> str:
+    return "OK"
+
+
+def serve_bare(port: int) -> None:
+    uvicorn.run(
+        Litestar([bare_endpoint], logging_config=None),
+        host="127.0.0.1",
+        port=port,
+        log_level="error",
+        access_log=False,
+    )
+
+
+def serve_patrol(port: int, database_url: str, redis_url: str) -> None:
+    async def run() -> None:
+        from app.asgi import create_app
+        from app.db import create_engine
+        from app.runtime import Runtime
+        from app.settings import Settings
+
+        engine = create_engine(database_url)
+        runtime = await Runtime.open(
+            Settings(local_cluster=False), redis_url=redis_url, engine=engine
+        )
+        config = uvicorn.Config(
+            create_app(runtime),
+            host="127.0.0.1",
+            port=port,
+            log_level="error",
+            access_log=False,
+            log_config=None,
+        )
+        await uvicorn.Server(config).serve()
+
+    asyncio.run(run())
+
+
+def wrk(port: int, script: Path, seconds: int, connections: int, threads: int) -> tuple[float, str]:
+    output = subprocess.run(
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    return rate, output
+
+
+def wait_for_port(port: int) -> None:
+    import socket
+
+    for _ in range(400):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+async def seed_runs(runtime: object, count: int) -> list[uuid.UUID]:
+    now = utcnow()
+    cluster = Cluster(
+        name="bench", connection_kind=ConnectionKind.LOCAL, api_url="http://127.0.0.1:9"
+    )
+    check = Check(
+        name="bench",
+        namespace="default",
+        pod_spec={"containers": [{"name": "c", "image": "x"}]},
+        timeout_seconds=3600,
+    )
+    ids = [uuid.uuid4() for _ in range(count)]
+    async with runtime.session_factory() as session:  # type: ignore[attr-defined]
+        session.add_all([cluster, check])
+        await session.commit()
+        rows = [
+            {
+                "id": run_id,
+                "check_id": check.id,
+                "cluster_id": cluster.id,
+                "check_version": 1,
+                "trigger": RunTrigger.API,
+                "status": RunStatus.RUNNING,
+                "errors": [],
+                "scheduled_at": now + timedelta(microseconds=number),
+                "started_at": now,
+                "deadline_at": now + timedelta(hours=1),
+                "created_at": now,
+            }
+            for number, run_id in enumerate(ids)
+        ]
+        for start in range(0, count, 5000):
+            await session.exec(sa.insert(Run), params=rows[start : start + 5000])  # type: ignore[call-overload]
+        await session.commit()
+    return ids
+
+
+async def main(arguments: argparse.Namespace) -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (apt-get install wrk)")
+    threads = 2
+    workdir = Path(tempfile.mkdtemp(prefix="patrol-reports-"))
+    async with bench_runtime(
+        arguments.database_url, arguments.redis_url, "http://127.0.0.1:9"
+    ) as runtime:
+        ids = await seed_runs(runtime, arguments.runs)
+        (workdir / "ids.txt").write_text("\n".join(str(run_id) for run_id in ids))
+        script = workdir / "report.lua"
+        script.write_text(LUA % {"ids": workdir / "ids.txt", "threads": threads})
+        database_url = runtime.engine.url.render_as_string(hide_password=False)
+
+        port = free_port()
+        patrol = multiprocessing.Process(
+            target=serve_patrol, args=(port, database_url, runtime.redis_url), daemon=True
+        )
+        patrol.start()
+        wait_for_port(port)
+        patrol_rate, patrol_output = wrk(
+            port, script, arguments.seconds, arguments.connections, threads
+        )
+        patrol.terminate()
+        patrol.join()
+        async with runtime.session_factory() as session:
+            recorded = (
+                await session.exec(
+                    select(sa.func.count())
+                    .select_from(Run)
+                    .where(col(Run.status) == RunStatus.SUCCEEDED)
+                )
+            ).one()
+
+        port = free_port()
+        bare = multiprocessing.Process(target=serve_bare, args=(port,), daemon=True)
+        bare.start()
+        wait_for_port(port)
+        bare_rate, _ = wrk(port, script, arguments.seconds, arguments.connections, threads)
+        bare.terminate()
+        bare.join()
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", patrol_output)
+    print(
+        f"database: {runtime.engine.url.get_backend_name()}, {arguments.connections} connections, {arguments.seconds} s each"
+    )
+    print(
+        f"patrol /check: {patrol_rate:.0f} requests/s, non-2xx: {errors.group(1) if errors else 0}"
+    )
+    print(
+        f"patrol /check: {recorded / arguments.seconds:.0f} valid reports recorded/s ({recorded} runs decided)"
+    )
+    print(f"bare Litestar endpoint: {bare_rate:.0f} requests/s")
+    print(f"patrol / bare: {100 * (recorded / arguments.seconds) / bare_rate:.0f} %")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--runs", type=int, default=60000)
+    parser.add_argument("--database-url")
+    parser.add_argument("--redis-url")
+    asyncio.run(main(parser.parse_args()))
