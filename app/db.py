@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SessionFactory = async_sessionmaker[AsyncSession]
+# Jobs, the scheduler, pod watches and API requests share the pool; keep waits for it rare.
+POOL_SIZE = 20
 
 
 def create_engine(url: str, *, schema: str | None = None, **options: Any) -> AsyncEngine:
@@ -22,11 +24,13 @@ def create_engine(url: str, *, schema: str | None = None, **options: Any) -> Asy
             from pathlib import Path
 
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        options.setdefault("pool_size", POOL_SIZE)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
     if schema is not None:
         options.setdefault("connect_args", {})["server_settings"] = {"search_path": schema}
+    options.setdefault("pool_size", POOL_SIZE)
     return create_async_engine(url, pool_pre_ping=True, **options)
 
 

@@ -80,7 +80,7 @@ async def local_cluster_process() -> AsyncIterator[str]:
     try:
         for _ in range(200):
             try:
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                _reader, writer = await asyncio.open_connection("127.0.0.1", port)
                 writer.close()
                 await writer.wait_closed()
                 break

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import select
@@ -14,13 +15,15 @@ from sqlmodel import select
 from app.adapters.broker import SCHEDULES_CHANGED, nudges
 from app.adapters.pod_watch import Changed, Relisted, watch_pods
 from app.domain.manifest import PATROL_POD_SELECTOR
+from app.domain.pod_state import pod_exit, pod_ip, pod_problem
 from app.logging import get_logger
 from app.models import Cluster
 from app.models.columns import utcnow
 from app.runtime import Runtime
 from app.services.followups import enqueue_exit_check, enqueue_finalize, enqueue_launch
+from app.services.launch import LaunchResult, launch
 from app.services.observe import Followup, observe_pod, run_id_of
-from app.services.scheduling import claim_slot, due_slots, next_due_time
+from app.services.scheduling import claim_due_slots, due_slots, next_due_time
 
 log = get_logger(__name__)
 SCHEDULER_BATCH = 200
@@ -46,12 +49,12 @@ class Guarded:
         await asyncio.gather(task, return_exceptions=True)
 
 
-async def run_scheduler(runtime: Runtime, guard: Guarded) -> None:
+async def run_scheduler(runtime: Runtime, guard: Guarded, launches: Launches) -> None:
     async with nudges(runtime.redis, SCHEDULES_CHANGED) as nudged:
         while True:
             try:
                 async with guard.stretch():
-                    claimed = await schedule_due_runs(runtime)
+                    claimed = await schedule_due_runs(runtime, launches)
                     pause = await _seconds_until_next_due(runtime)
                 if claimed < SCHEDULER_BATCH:
                     await nudged.wait(pause)
@@ -62,16 +65,44 @@ async def run_scheduler(runtime: Runtime, guard: Guarded) -> None:
                 await asyncio.sleep(MAX_SCHEDULER_SLEEP)
 
 
-async def schedule_due_runs(runtime: Runtime) -> int:
-    """Claim every due slot and enqueue its launch; returns how many slots were looked at."""
+async def schedule_due_runs(runtime: Runtime, launches: Launches) -> int:
+    """Claim every due slot and launch its run; returns how many slots were looked at."""
     async with runtime.session_factory() as session:
         slots = await due_slots(session, until=utcnow(), limit=SCHEDULER_BATCH)
-    for slot in slots:
-        async with runtime.session_factory() as session:
-            run = await claim_slot(session, slot, now=utcnow())
-        if run is not None:
-            await enqueue_launch(runtime.queue, run.id)
+        runs = await claim_due_slots(session, slots, now=utcnow())
+    for run in runs:
+        launches.start(run.id)
     return len(slots)
+
+
+class Launches:
+    """Launches claimed runs right here, a bounded number at a time: no queue hop between a due
+    time and its pod. A launch that needs a retry, or is lost with this process, goes through the
+    job queue (the reconciler re-enqueues runs left pending)."""
+
+    def __init__(self, runtime: Runtime, *, concurrency: int = 32) -> None:
+        self._runtime = runtime
+        self._slots = asyncio.Semaphore(concurrency)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self, run_id: uuid.UUID) -> None:
+        task = asyncio.create_task(self._launch(run_id), name=f"launch:{run_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _launch(self, run_id: uuid.UUID) -> None:
+        async with self._slots:
+            try:
+                result = await launch(self._runtime, run_id, retry_in=0)
+            except Exception:
+                log.exception("launch failed; handing it to the queue", run_id=str(run_id))
+                result = LaunchResult.RETRY
+            if result is LaunchResult.RETRY:
+                await enqueue_launch(self._runtime.queue, run_id)
+
+    async def drain(self, timeout: float) -> None:
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=timeout)
 
 
 async def _seconds_until_next_due(runtime: Runtime) -> float:
@@ -110,42 +141,74 @@ async def run_pod_watchers(runtime: Runtime) -> None:
             await guard.stop(task)
 
 
+@dataclass(slots=True)
+class PodMemo:
+    """What this watch already told the database about a pod, so repeats cost nothing."""
+
+    ip_recorded: bool = False
+    exit_seen: bool = False
+    decided: bool = False
+
+
 async def watch_cluster(runtime: Runtime, cluster: Cluster, guard: Guarded) -> None:
     client = runtime.kube.client(cluster)
+    memos: dict[uuid.UUID, PodMemo] = {}
     async for change in watch_pods(client, PATROL_POD_SELECTOR):
         try:
             async with guard.stretch():
                 if isinstance(change, Relisted):
+                    memos.clear()
                     for pod in change.pods:
-                        await _observe(runtime, "ADDED", pod)
+                        await _observe(runtime, memos, "ADDED", pod)
                 elif isinstance(change, Changed):
-                    await _observe(runtime, change.type, change.pod)
+                    await _observe(runtime, memos, change.type, change.pod)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("observing a pod failed", cluster=cluster.name)
 
 
-async def _observe(runtime: Runtime, event_type: str, pod: dict[str, Any]) -> None:
+async def _observe(
+    runtime: Runtime, memos: dict[uuid.UUID, PodMemo], event_type: str, pod: dict[str, Any]
+) -> None:
     run_id = run_id_of(pod)
     if run_id is None:
         return
+    memo = (
+        memos.pop(run_id, PodMemo())
+        if event_type == "DELETED"
+        else memos.setdefault(run_id, PodMemo())
+    )
+    if event_type != "DELETED" and (memo.decided or _nothing_new(memo, pod)):
+        return
     async with runtime.session_factory() as session:
         followup = await observe_pod(session, run_id, event_type, pod, now=utcnow())
+    memo.ip_recorded = memo.ip_recorded or pod_ip(pod) is not None
     if followup is Followup.FINALIZE:
+        memo.decided = True
         await enqueue_finalize(runtime.queue, run_id, now=True)
     elif followup is Followup.CHECK_EXIT:
+        memo.exit_seen = True
         await enqueue_exit_check(runtime.queue, run_id)
+
+
+def _nothing_new(memo: PodMemo, pod: dict[str, Any]) -> bool:
+    if pod_problem(pod) is not None:
+        return False
+    return (memo.ip_recorded or pod_ip(pod) is None) and (memo.exit_seen or pod_exit(pod) is None)
 
 
 @contextlib.asynccontextmanager
 async def background_loops(runtime: Runtime) -> AsyncIterator[None]:
-    scheduler_guard = Guarded()
-    scheduler = asyncio.create_task(run_scheduler(runtime, scheduler_guard), name="scheduler")
+    scheduler_guard, launches = Guarded(), Launches(runtime)
+    scheduler = asyncio.create_task(
+        run_scheduler(runtime, scheduler_guard, launches), name="scheduler"
+    )
     watchers = asyncio.create_task(run_pod_watchers(runtime), name="pod-watchers")
     try:
         yield
     finally:
         await scheduler_guard.stop(scheduler)
+        await launches.drain(timeout=5)
         watchers.cancel()  # it stops each watch through its guard
         await asyncio.gather(watchers, return_exceptions=True)

@@ -12,17 +12,18 @@ from app.adapters.kube import KubeError
 from app.adapters.queue import Retry
 from app.domain.manifest import PATROL_POD_SELECTOR
 from app.logging import get_logger
-from app.metrics import HOUSEKEEPING_PRUNED, PODS_REAPED, RUNS_LAUNCHED, RUNS_RECONCILED
-from app.models import Check, Cluster, Run, RunStatus
+from app.metrics import HOUSEKEEPING_PRUNED, PODS_REAPED, RUNS_RECONCILED
+from app.models import Cluster, Run, RunStatus
 from app.models.columns import utcnow
 from app.runtime import Runtime
 from app.services.finalize import capture_pod, run_to_finalize, store_capture
-from app.services.followups import enqueue_expiry, enqueue_finalize, enqueue_launch
+from app.services.followups import enqueue_finalize, enqueue_launch
 from app.services.housekeeping import prune_run_history
-from app.services.launch import create_pod, fail_launch, start_run
+from app.services.launch import LaunchResult, launch
 from app.services.observe import decide_exited_without_report
 from app.services.outcome import decide_run, timed_out
 from app.services.reconcile import find_repairs, pods_to_reap
+from app.services.run_context import run_with_context
 
 log = get_logger(__name__)
 STILL_RUNNING_GRACE = timedelta(seconds=10)
@@ -38,39 +39,21 @@ def backoff(ctx: dict[str, Any], *, cap: float = 10.0) -> float:
 
 
 async def launch_run(ctx: dict[str, Any], run_id: str) -> str:
-    runtime, run_uuid = runtime_of(ctx), uuid.UUID(run_id)
-    async with runtime.session_factory() as session:
-        plan = await start_run(
-            session, run_uuid, public_url=runtime.settings.public_url, now=utcnow()
-        )
-    if plan is None:
-        return "not pending"
-    deadline = plan.run.deadline_at
-    assert deadline is not None
-    await enqueue_expiry(runtime.queue, run_uuid, deadline)
-    try:
-        await create_pod(runtime.kube.client(plan.cluster), plan)
-    except KubeError as error:
-        if error.transient and utcnow() + timedelta(seconds=backoff(ctx)) < deadline:
-            log.warning("pod creation failed; retrying", run_id=run_id, error=str(error))
-            raise Retry(defer=backoff(ctx)) from error
-        async with runtime.session_factory() as session:
-            if await fail_launch(session, run_uuid, error, now=utcnow()):
-                await enqueue_finalize(runtime.queue, run_uuid, now=True)
-        log.warning("pod creation failed", run_id=run_id, error=str(error))
-        return "failed"
-    RUNS_LAUNCHED.labels(trigger=plan.run.trigger.value).inc()
-    log.info("run launched", run_id=run_id, check=plan.check.name, cluster=plan.cluster.name)
-    return "launched"
+    retry_in = backoff(ctx)
+    result = await launch(runtime_of(ctx), uuid.UUID(run_id), retry_in=retry_in)
+    if result is LaunchResult.RETRY:
+        raise Retry(defer=retry_in)
+    return str(result.value)
 
 
 async def expire_run(ctx: dict[str, Any], run_id: str) -> bool:
     runtime, run_uuid = runtime_of(ctx), uuid.UUID(run_id)
     async with runtime.session_factory() as session:
-        run = await session.get(Run, run_uuid)
-        check = await session.get(Check, run.check_id) if run else None
-        if run is None or check is None or run.deadline_at is None:
+        loaded = await run_with_context(session, run_uuid)
+        if loaded is None or loaded[0].status.is_terminal or loaded[0].deadline_at is None:
             return False
+        run, check, _ = loaded
+        assert run.deadline_at is not None
         if utcnow() < run.deadline_at:
             raise Retry(defer=(run.deadline_at - utcnow()).total_seconds())
         decided = await decide_run(session, run_uuid, timed_out(check.namespace, check.name))
@@ -84,11 +67,11 @@ async def expire_run(ctx: dict[str, Any], run_id: str) -> bool:
 async def check_exited_run(ctx: dict[str, Any], run_id: str) -> bool:
     runtime, run_uuid = runtime_of(ctx), uuid.UUID(run_id)
     async with runtime.session_factory() as session:
-        run = await session.get(Run, run_uuid)
-        if run is None or run.status.is_terminal or run.pod_name is None:
+        loaded = await run_with_context(session, run_uuid)
+        if loaded is None or loaded[0].status.is_terminal or loaded[0].pod_name is None:
             return False
-        cluster = await session.get(Cluster, run.cluster_id)
-        assert cluster is not None and run.pod_namespace is not None
+        run, _, cluster = loaded
+        assert run.pod_name is not None and run.pod_namespace is not None
         pod = await runtime.kube.client(cluster).get_pod(run.pod_namespace, run.pod_name)
         decided = await decide_exited_without_report(session, run_uuid, pod, now=utcnow())
     if decided:

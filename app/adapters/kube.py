@@ -25,6 +25,7 @@ from app.models import Cluster, ConnectionKind
 
 T = TypeVar("T")
 REQUEST_TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
+CONNECTIONS_PER_CLUSTER = 32
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
@@ -69,6 +70,8 @@ def _translate(error: Exception) -> KubeError:
 
 def configuration_for(cluster: Cluster) -> k8s.Configuration:
     configuration = k8s.Configuration()
+    # Launches, finalizers and the reaper share one client: keep enough connections for them.
+    configuration.connection_pool_maxsize = CONNECTIONS_PER_CLUSTER
     if cluster.connection_kind is ConnectionKind.IN_CLUSTER:
         k8s_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
         return configuration

@@ -12,16 +12,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.adapters.kube import ClusterClient
 from app.models import Cluster, Run, RunEvent, RunLog
 from app.models.columns import utcnow
+from app.services.run_context import run_with_context
 
 LOG_TAIL_LINES = 2000
 
 
 async def run_to_finalize(session: AsyncSession, run_id: uuid.UUID) -> tuple[Run, Cluster] | None:
-    run = await session.get(Run, run_id)
-    if run is None or not run.status.is_terminal or run.finalized_at is not None:
+    loaded = await run_with_context(session, run_id)
+    if loaded is None:
         return None
-    cluster = await session.get(Cluster, run.cluster_id)
-    return (run, cluster) if cluster is not None else None
+    run, _, cluster = loaded
+    if not run.status.is_terminal or run.finalized_at is not None:
+        return None
+    return run, cluster
 
 
 async def capture_pod(
@@ -89,13 +92,28 @@ async def store_capture(
     if marked.rowcount != 1:
         await session.rollback()
         return False
-    for container, (content, truncated) in logs.items():
-        session.add(
-            RunLog(run_id=run.id, container=container, content=content, truncated=truncated)
+    if logs:
+        await session.exec(
+            sa.insert(RunLog),
+            params=[
+                {
+                    "run_id": run.id,
+                    "container": container,
+                    "content": content,
+                    "truncated": truncated,
+                    "captured_at": now,
+                }
+                for container, (content, truncated) in logs.items()
+            ],
         )
-    session.add_all(
-        _run_event(run.id, position, event) for position, event in enumerate(_ordered(events))
-    )
+    if events:
+        await session.exec(
+            sa.insert(RunEvent),
+            params=[
+                _run_event(run.id, position, event)
+                for position, event in enumerate(_ordered(events))
+            ],
+        )
     await session.commit()
     return True
 
@@ -124,19 +142,20 @@ def _first_seen(event: dict[str, Any]) -> str | None:
     return value
 
 
-def _run_event(run_id: uuid.UUID, position: int, event: dict[str, Any]) -> RunEvent:
+def _run_event(run_id: uuid.UUID, position: int, event: dict[str, Any]) -> dict[str, Any]:
     source = event.get("source") or {}
-    return RunEvent(
-        run_id=run_id,
-        position=position,
-        type=event.get("type") or "Normal",
-        reason=event.get("reason") or "",
-        message=event.get("message") or "",
-        count=event.get("count") or 1,
-        source=source.get("component") or event.get("reportingComponent") or "",
-        first_seen=_timestamp(_first_seen(event)),
-        last_seen=_timestamp(event.get("lastTimestamp") or event.get("eventTime")),
-    )
+    return {
+        "id": uuid.uuid4(),
+        "run_id": run_id,
+        "position": position,
+        "type": event.get("type") or "Normal",
+        "reason": event.get("reason") or "",
+        "message": event.get("message") or "",
+        "count": event.get("count") or 1,
+        "source": source.get("component") or event.get("reportingComponent") or "",
+        "first_seen": _timestamp(_first_seen(event)),
+        "last_seen": _timestamp(event.get("lastTimestamp") or event.get("eventTime")),
+    }
 
 
 def _timestamp(value: str | None) -> datetime | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,8 +12,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.adapters.kube import ClusterClient, KubeError
 from app.domain.manifest import PodLaunch, build_pod_manifest, pod_name, reporting_url
+from app.logging import get_logger
+from app.metrics import RUNS_LAUNCHED
 from app.models import Check, Cluster, FailureReason, Run, RunStatus
+from app.models.columns import utcnow
+from app.runtime import Runtime
+from app.services.followups import enqueue_expiry, enqueue_finalize
 from app.services.outcome import decide_run, execution_error
+from app.services.run_context import run_with_context
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,13 +39,10 @@ async def start_run(
 
     A run already running (a retried launch) is returned again so its pod creation can be retried.
     """
-    run = await session.get(Run, run_id)
-    if run is None or run.status not in RunStatus.in_flight():
+    loaded = await run_with_context(session, run_id)
+    if loaded is None or loaded[0].status not in RunStatus.in_flight():
         return None
-    check = await session.get(Check, run.check_id)
-    cluster = await session.get(Cluster, run.cluster_id)
-    if check is None or cluster is None:
-        return None
+    run, check, cluster = loaded
     if run.status is RunStatus.PENDING:
         deadline = now + timedelta(seconds=check.timeout_seconds)
         name = pod_name(check.name, run.id)
@@ -55,7 +61,8 @@ async def start_run(
         await session.commit()
         if started.rowcount != 1:
             return None
-        await session.refresh(run)
+        run.status, run.started_at, run.deadline_at = RunStatus.RUNNING, now, deadline
+        run.pod_name, run.pod_namespace = name, check.namespace
     assert run.deadline_at is not None
     launch = PodLaunch(
         run_id=run.id,
@@ -96,3 +103,38 @@ async def fail_launch(
     )
     await session.commit()
     return decided
+
+
+class LaunchResult(enum.Enum):
+    LAUNCHED = "launched"
+    NOT_PENDING = "not pending"
+    RETRY = "retry"  # a transient API error, with time left before the deadline
+    FAILED = "failed"
+
+
+async def launch(runtime: Runtime, run_id: uuid.UUID, *, retry_in: float) -> LaunchResult:
+    """Start the run and create its pod. Safe to repeat: a second call finds the run started
+    and, at most, the pod already there."""
+    async with runtime.session_factory() as session:
+        plan = await start_run(
+            session, run_id, public_url=runtime.settings.public_url, now=utcnow()
+        )
+    if plan is None:
+        return LaunchResult.NOT_PENDING
+    deadline = plan.run.deadline_at
+    assert deadline is not None
+    await enqueue_expiry(runtime.queue, run_id, deadline)
+    try:
+        await create_pod(runtime.kube.client(plan.cluster), plan)
+    except KubeError as error:
+        if error.transient and utcnow() + timedelta(seconds=retry_in) < deadline:
+            log.warning("pod creation failed; retrying", run_id=str(run_id), error=str(error))
+            return LaunchResult.RETRY
+        async with runtime.session_factory() as session:
+            if await fail_launch(session, run_id, error, now=utcnow()):
+                await enqueue_finalize(runtime.queue, run_id, now=True)
+        log.warning("pod creation failed", run_id=str(run_id), error=str(error))
+        return LaunchResult.FAILED
+    RUNS_LAUNCHED.labels(trigger=plan.run.trigger.value).inc()
+    log.info("run launched", run_id=str(run_id), check=plan.check.name, cluster=plan.cluster.name)
+    return LaunchResult.LAUNCHED

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.domain.schedule import decide_slot, first_due
@@ -75,65 +75,75 @@ async def next_due_time(session: AsyncSession) -> datetime | None:
     return value
 
 
-async def claim_slot(session: AsyncSession, slot: DueSlot, *, now: datetime) -> Run | None:
-    """Advance the schedule past `slot` and create its run. None when another scheduler claimed
-    it first, the check changed meanwhile, or the previous run is still in flight (skipped)."""
-    check = await session.get(Check, slot.check_id)
-    if check is None or not check.enabled or not check.run_interval_seconds:
-        return None
-    decision = decide_slot(slot.due, timedelta(seconds=check.run_interval_seconds), now)
-    busy = await _has_run_in_flight(session, slot.check_id, slot.cluster_id)
-    claimed = await session.exec(
-        sa.update(CheckSchedule)
-        .where(
-            CheckSchedule.check_id == slot.check_id,  # type: ignore[arg-type]
-            CheckSchedule.cluster_id == slot.cluster_id,  # type: ignore[arg-type]
-            CheckSchedule.next_due_at == slot.due,  # type: ignore[arg-type]
-        )
-        .values(
-            next_due_at=decision.next_due,
-            last_slot_at=decision.slot,
-            skipped_slots=CheckSchedule.skipped_slots + decision.skipped + int(busy),
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+async def claim_due_slots(
+    session: AsyncSession, slots: list[DueSlot], *, now: datetime
+) -> list[Run]:
+    """Advance each due schedule past its slot and create the slot's run, all in one transaction.
+
+    A slot is left out when another scheduler claimed it first (its due time moved: the
+    compare-and-set finds no row), when its check changed meanwhile, or when the previous run of
+    the same check and cluster is still in flight (then it is skipped and counted).
+    """
+    if not slots:
+        return []
+    check_ids = list({slot.check_id for slot in slots})
+    checks = {
+        check.id: check
+        for check in (await session.exec(select(Check).where(col(Check.id).in_(check_ids)))).all()
+    }
+    busy = set(
+        (
+            await session.exec(
+                select(Run.check_id, Run.cluster_id).where(
+                    col(Run.check_id).in_(check_ids), col(Run.status).in_(RunStatus.in_flight())
+                )
+            )
+        ).all()
     )
-    if claimed.rowcount != 1:
-        await session.rollback()
-        return None
-    SCHEDULE_SLOTS_SKIPPED.labels(reason="missed").inc(decision.skipped)
-    if busy:
-        # Concurrency policy Forbid: the previous run is still undecided, this slot is skipped.
-        await session.commit()
-        SCHEDULE_SLOTS_SKIPPED.labels(reason="in_flight").inc()
-        return None
-    run = Run(
-        check_id=check.id,
-        cluster_id=slot.cluster_id,
-        check_version=check.version,
-        trigger=RunTrigger.SCHEDULE,
-        scheduled_at=decision.slot,
-    )
-    session.add(run)
+    runs: list[Run] = []
+    for slot in slots:
+        check = checks.get(slot.check_id)
+        if check is None or not check.enabled or not check.run_interval_seconds:
+            continue
+        decision = decide_slot(slot.due, timedelta(seconds=check.run_interval_seconds), now)
+        in_flight = (slot.check_id, slot.cluster_id) in busy
+        claimed = await session.exec(
+            sa.update(CheckSchedule)
+            .where(
+                col(CheckSchedule.check_id) == slot.check_id,
+                col(CheckSchedule.cluster_id) == slot.cluster_id,
+                col(CheckSchedule.next_due_at) == slot.due,
+            )
+            .values(
+                next_due_at=decision.next_due,
+                last_slot_at=decision.slot,
+                skipped_slots=CheckSchedule.skipped_slots + decision.skipped + int(in_flight),
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:
+            continue
+        SCHEDULE_SLOTS_SKIPPED.labels(reason="missed").inc(decision.skipped)
+        if in_flight:
+            # Concurrency policy Forbid: the previous run is still undecided.
+            SCHEDULE_SLOTS_SKIPPED.labels(reason="in_flight").inc()
+            continue
+        runs.append(
+            Run(
+                check_id=check.id,
+                cluster_id=slot.cluster_id,
+                check_version=check.version,
+                trigger=RunTrigger.SCHEDULE,
+                scheduled_at=decision.slot,
+            )
+        )
+    session.add_all(runs)
     try:
         await session.commit()
     except IntegrityError:
-        # A manual run started in between; the slot stays due and is skipped on the next pass.
+        # A manual run started in between: nothing of this batch sticks, its slots stay due
+        # and the next pass claims them again (and skips the one now in flight).
         await session.rollback()
-        return None
-    return run
-
-
-async def _has_run_in_flight(
-    session: AsyncSession, check_id: uuid.UUID, cluster_id: uuid.UUID
-) -> bool:
-    found = await session.exec(
-        select(Run.id)
-        .where(
-            Run.check_id == check_id,
-            Run.cluster_id == cluster_id,
-            Run.status.in_(RunStatus.in_flight()),  # type: ignore[attr-defined]
-        )
-        .limit(1)
-    )
-    return found.first() is not None
+        return []
+    return runs
