@@ -24,7 +24,11 @@ def create_engine(url: str, *, schema: str | None = None, **options: Any) -> Asy
             from pathlib import Path
 
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        options.setdefault("pool_size", POOL_SIZE)
+        # One connection per process: SQLite takes one writer at a time, and writers that contend
+        # wait in its busy handler, which sleeps for up to 100 ms at a go. Queueing for the one
+        # connection in the pool instead is fair and costs microseconds.
+        options.setdefault("pool_size", 1)
+        options.setdefault("max_overflow", 0)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine

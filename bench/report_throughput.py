@@ -32,6 +32,7 @@ from sqlmodel import col, select
 
 from app.models import Check, Cluster, ConnectionKind, Run, RunStatus, RunTrigger
 from app.models.columns import utcnow
+from app.runtime import Runtime
 from bench.common import bench_runtime, free_port
 
 LUA = """
@@ -39,7 +40,7 @@ local ids = {}
 for line in io.lines("%(ids)s") do ids[#ids + 1] = line end
 local counter = 0
 local threads = %(threads)d
-local offset = 0
+offset = 0
 function setup(thread) thread:set("offset", offset); offset = offset + 1 end
 function init(args) counter = 0 end
 request = function()
@@ -119,41 +120,63 @@ def wait_for_port(port: int) -> None:
     raise RuntimeError(f"nothing listens on {port}")
 
 
-async def seed_runs(runtime: object, count: int) -> list[uuid.UUID]:
+async def seed_runs(runtime: Runtime, count: int) -> list[uuid.UUID]:
+    """`count` running runs, one per check (a check has at most one run in flight)."""
     now = utcnow()
     cluster = Cluster(
         name="bench", connection_kind=ConnectionKind.LOCAL, api_url="http://127.0.0.1:9"
     )
-    check = Check(
-        name="bench",
-        namespace="default",
-        pod_spec={"containers": [{"name": "c", "image": "x"}]},
-        timeout_seconds=3600,
-    )
-    ids = [uuid.uuid4() for _ in range(count)]
-    async with runtime.session_factory() as session:  # type: ignore[attr-defined]
-        session.add_all([cluster, check])
+    async with runtime.session_factory() as session:
+        session.add(cluster)
         await session.commit()
-        rows = [
-            {
-                "id": run_id,
-                "check_id": check.id,
-                "cluster_id": cluster.id,
-                "check_version": 1,
-                "trigger": RunTrigger.API,
-                "status": RunStatus.RUNNING,
-                "errors": [],
-                "scheduled_at": now + timedelta(microseconds=number),
-                "started_at": now,
-                "deadline_at": now + timedelta(hours=1),
-                "created_at": now,
-            }
-            for number, run_id in enumerate(ids)
-        ]
+        check_ids, run_ids = (
+            [uuid.uuid4() for _ in range(count)],
+            [uuid.uuid4() for _ in range(count)],
+        )
         for start in range(0, count, 5000):
-            await session.exec(sa.insert(Run), params=rows[start : start + 5000])  # type: ignore[call-overload]
+            chunk = range(start, min(count, start + 5000))
+            await session.exec(  # type: ignore[call-overload]
+                sa.insert(Check),
+                params=[
+                    {
+                        "id": check_ids[n],
+                        "name": f"bench-{n}",
+                        "namespace": "default",
+                        "description": "",
+                        "labels": {},
+                        "pod_spec": {"containers": [{"name": "c", "image": "x"}]},
+                        "extra_labels": {},
+                        "extra_annotations": {},
+                        "timeout_seconds": 3600,
+                        "enabled": True,
+                        "version": 1,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for n in chunk
+                ],
+            )
+            await session.exec(  # type: ignore[call-overload]
+                sa.insert(Run),
+                params=[
+                    {
+                        "id": run_ids[n],
+                        "check_id": check_ids[n],
+                        "cluster_id": cluster.id,
+                        "check_version": 1,
+                        "trigger": RunTrigger.API,
+                        "status": RunStatus.RUNNING,
+                        "errors": [],
+                        "scheduled_at": now,
+                        "started_at": now,
+                        "deadline_at": now + timedelta(hours=1),
+                        "created_at": now,
+                    }
+                    for n in chunk
+                ],
+            )
         await session.commit()
-    return ids
+    return run_ids
 
 
 async def main(arguments: argparse.Namespace) -> None:

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import logging
 import time
+from collections import Counter
 from contextlib import AsyncExitStack
 from datetime import timedelta
 
@@ -69,6 +70,12 @@ async def main(arguments: argparse.Namespace) -> None:
                 row.next_due_at = start + interval * number / len(rows)
                 session.add(row)
             await session.commit()
+        statements: Counter[str] = Counter()
+
+        def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+            statements[" ".join(statement.split()[:3])] += 1
+
+        sa.event.listen(runtime.engine.sync_engine, "before_cursor_execute", count)
         worker = create_worker(runtime, handle_signals=False)
         running = asyncio.create_task(worker.async_run())
         stack.push_async_callback(stop_worker, worker, running)
@@ -99,6 +106,11 @@ async def main(arguments: argparse.Namespace) -> None:
             f"runs due in the window: {expected}, created: {len(runs)}, launched: {len(lags)}, skipped slots: {skipped or 0}"
         )
         print(f"scheduler lag (started_at - scheduled_at): {summary(lags)}")
+        finalized = sum(1 for run in runs if run.finalized_at is not None)
+        print(
+            f"SQL statements: {sum(statements.values())} for {len(lags)} launched / "
+            f"{finalized} finalized runs; most frequent: {statements.most_common(6)}"
+        )
 
 
 if __name__ == "__main__":

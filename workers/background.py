@@ -182,7 +182,9 @@ async def _observe(
     if event_type != "DELETED" and (memo.decided or _nothing_new(memo, pod)):
         return
     async with runtime.session_factory() as session:
-        followup = await observe_pod(session, run_id, event_type, pod, now=utcnow())
+        followup = await observe_pod(
+            session, run_id, event_type, pod, now=utcnow(), ip_recorded=memo.ip_recorded
+        )
     memo.ip_recorded = memo.ip_recorded or pod_ip(pod) is not None
     if followup is Followup.FINALIZE:
         memo.decided = True

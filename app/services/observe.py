@@ -31,7 +31,13 @@ def run_id_of(pod: dict[str, Any]) -> uuid.UUID | None:
 
 
 async def observe_pod(
-    session: AsyncSession, run_id: uuid.UUID, event_type: str, pod: dict[str, Any], *, now: datetime
+    session: AsyncSession,
+    run_id: uuid.UUID,
+    event_type: str,
+    pod: dict[str, Any],
+    *,
+    now: datetime,
+    ip_recorded: bool = False,
 ) -> Followup:
     if event_type == "DELETED":
         outcome = execution_error(
@@ -42,7 +48,7 @@ async def observe_pod(
     if problem is not None:
         return await _decide(session, run_id, execution_error(problem.reason, problem.message), now)
     ip = pod_ip(pod)
-    if ip:
+    if ip and not ip_recorded:
         await session.exec(
             sa.update(Run)
             .where(Run.id == run_id, Run.pod_ip.is_(None))  # type: ignore[arg-type,union-attr]
