@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,6 +20,7 @@ from app.metrics import JOBS_ENQUEUED
 from app.report_endpoint import report_handlers
 from app.runtime import Runtime
 from app.services.dispatch import QueueDispatcher
+from app.services.report_batcher import ReportBatcher
 
 log = get_logger(__name__)
 
@@ -43,6 +45,8 @@ def create_app(runtime: Runtime) -> Litestar:
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
     )
 
+    batcher = ReportBatcher(runtime.session_factory)
+
     @asynccontextmanager
     async def enqueue_housekeeping(_app: Litestar) -> AsyncIterator[None]:
         # One housekeeping pass per start, de-duplicated across replicas that start together.
@@ -50,9 +54,18 @@ def create_app(runtime: Runtime) -> Litestar:
             JOBS_ENQUEUED.labels(job=HOUSEKEEPING).inc()
         yield
 
+    @asynccontextmanager
+    async def record_reports(_app: Litestar) -> AsyncIterator[None]:
+        task = asyncio.create_task(batcher.run(), name="report-batcher")
+        try:
+            yield
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
     return Litestar(
-        route_handlers=[graphql_controller, healthz, metrics, *report_handlers(runtime)],
-        lifespan=[enqueue_housekeeping],
+        route_handlers=[graphql_controller, healthz, metrics, *report_handlers(runtime, batcher)],
+        lifespan=[enqueue_housekeeping, record_reports],
         request_max_body_size=1024 * 1024,
         logging_config=None,
     )

@@ -14,10 +14,9 @@ from app.domain.manifest import RUN_ID_QUERY_PARAMETER
 from app.domain.report import InvalidReport, parse_report
 from app.logging import get_logger
 from app.metrics import REPORTS
-from app.models.columns import utcnow
 from app.runtime import Runtime
-from app.services.followups import enqueue_finalize
-from app.services.reports import Verdict, record_report, run_of_pod_ip
+from app.services.report_batcher import ReportBatcher
+from app.services.reports import Verdict, run_of_pod_ip
 
 log = get_logger(__name__)
 REPORT_PATHS = ["/check", "/externalCheckStatus"]
@@ -67,7 +66,7 @@ async def identify_run(runtime: Runtime, request: Request[Any, Any, Any]) -> uui
     return by_ip
 
 
-def report_handlers(runtime: Runtime) -> list[HTTPRouteHandler]:
+def report_handlers(runtime: Runtime, batcher: ReportBatcher) -> list[HTTPRouteHandler]:
     max_bytes = runtime.settings.report_max_bytes
 
     @get(REPORT_PATHS, media_type=MediaType.TEXT, sync_to_thread=False)
@@ -85,17 +84,11 @@ def report_handlers(runtime: Runtime) -> list[HTTPRouteHandler]:
         except (InvalidReport, Refused) as error:
             REPORTS.labels(result="rejected").inc()
             return _plain(str(error), 400)
-        async with runtime.session_factory() as session:
-            result = await record_report(session, run_id, report, now=utcnow())
+        result = await batcher.record(run_id, report)
         REPORTS.labels(result=result.verdict.name.lower()).inc()
         if result.verdict is not Verdict.ACCEPTED:
             log.info("report refused", run_id=str(run_id), reason=result.message)
             return _plain(result.message, result.verdict.value)
-        try:
-            await enqueue_finalize(runtime.queue, run_id)
-        except Exception:
-            # The outcome is recorded; the reconciler finalizes runs whose job was lost.
-            log.exception("enqueueing finalize failed", run_id=str(run_id))
         return _plain("OK", 200)
 
     return [reporting_endpoint_is_up, receive_report]

@@ -20,7 +20,13 @@ from app.logging import get_logger
 from app.models import Cluster
 from app.models.columns import utcnow
 from app.runtime import Runtime
-from app.services.followups import enqueue_exit_check, enqueue_finalize, enqueue_launch
+from app.services.finalize import runs_awaiting_finalize
+from app.services.followups import (
+    FINALIZE_DELAY,
+    enqueue_exit_check,
+    enqueue_finalize,
+    enqueue_launch,
+)
 from app.services.launch import LaunchResult, launch
 from app.services.observe import Followup, observe_pod, run_id_of
 from app.services.scheduling import claim_due_slots, due_slots, next_due_time
@@ -29,6 +35,8 @@ log = get_logger(__name__)
 SCHEDULER_BATCH = 200
 MAX_SCHEDULER_SLEEP = 1.0
 CLUSTER_REFRESH_SECONDS = 10.0
+SWEEP_INTERVAL = 0.5
+SWEEP_BATCH = 500
 
 
 class Guarded:
@@ -200,6 +208,25 @@ def _nothing_new(memo: PodMemo, pod: dict[str, Any]) -> bool:
     return (memo.ip_recorded or pod_ip(pod) is None) and (memo.exit_seen or pod_exit(pod) is None)
 
 
+async def run_finalize_sweep(runtime: Runtime, guard: Guarded) -> None:
+    """Hand every decided, unfinalized run to a finalize job: reports only write the database,
+    and a lost job is found again here. Job ids make the repeats free."""
+    while True:
+        try:
+            async with guard.stretch():
+                async with runtime.session_factory() as session:
+                    run_ids = await runs_awaiting_finalize(
+                        session, decided_before=utcnow() - FINALIZE_DELAY, limit=SWEEP_BATCH
+                    )
+                for run_id in run_ids:
+                    await enqueue_finalize(runtime.queue, run_id, now=True)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("finalize sweep failed; retrying")
+        await asyncio.sleep(SWEEP_INTERVAL)
+
+
 @contextlib.asynccontextmanager
 async def background_loops(runtime: Runtime) -> AsyncIterator[None]:
     scheduler_guard, launches = Guarded(), Launches(runtime)
@@ -207,9 +234,12 @@ async def background_loops(runtime: Runtime) -> AsyncIterator[None]:
         run_scheduler(runtime, scheduler_guard, launches), name="scheduler"
     )
     watchers = asyncio.create_task(run_pod_watchers(runtime), name="pod-watchers")
+    sweep_guard = Guarded()
+    sweep = asyncio.create_task(run_finalize_sweep(runtime, sweep_guard), name="finalize-sweep")
     try:
         yield
     finally:
+        await sweep_guard.stop(sweep)
         await scheduler_guard.stop(scheduler)
         await launches.drain(timeout=5)
         watchers.cancel()  # it stops each watch through its guard

@@ -128,7 +128,7 @@ async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
     async with runtime.session_factory() as session:
         repairs = await find_repairs(session, now=now)
         clusters = (await session.exec(select(Cluster))).all()
-    for run_id in repairs.timed_out + repairs.finalize:
+    for run_id in repairs.timed_out:
         await enqueue_finalize(runtime.queue, run_id, now=True)
     for run_id in repairs.relaunch:
         await enqueue_launch(runtime.queue, run_id)
@@ -137,7 +137,6 @@ async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
         reaped += await _reap(runtime, cluster, now)
     counts = {
         "timed_out": len(repairs.timed_out),
-        "finalize": len(repairs.finalize),
         "relaunch": len(repairs.relaunch),
         "reaped": reaped,
     }

@@ -56,6 +56,13 @@ class Run(SQLModel, table=True):
         sa.Index("ix_run_cluster_scheduled", "cluster_id", "scheduled_at"),
         sa.Index("ix_run_status_deadline", "status", "deadline_at"),
         sa.Index("ix_run_pod_ip", "pod_ip"),
+        # Decided runs still to finalize: a handful at any time among many finished ones.
+        sa.Index(
+            "ix_run_unfinalized",
+            "finished_at",
+            sqlite_where=sa.text("finalized_at IS NULL"),
+            postgresql_where=sa.text("finalized_at IS NULL"),
+        ),
         # At most one undecided run per check and cluster (concurrency policy Forbid), in the
         # database itself so that any number of schedulers and API replicas agree.
         sa.Index(

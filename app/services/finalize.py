@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.adapters.kube import ClusterClient
@@ -15,6 +16,22 @@ from app.models.columns import utcnow
 from app.services.run_context import run_with_context
 
 LOG_TAIL_LINES = 2000
+
+
+async def runs_awaiting_finalize(
+    session: AsyncSession, *, decided_before: datetime, limit: int
+) -> list[uuid.UUID]:
+    """Decided runs whose logs, events and pod are still to be dealt with."""
+    rows = await session.exec(
+        select(Run.id)
+        .where(
+            col(Run.finalized_at).is_(None),
+            col(Run.finished_at) <= decided_before,
+        )
+        .order_by(col(Run.finished_at))
+        .limit(limit)
+    )
+    return list(rows.all())
 
 
 async def run_to_finalize(session: AsyncSession, run_id: uuid.UUID) -> tuple[Run, Cluster] | None:

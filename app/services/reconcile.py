@@ -24,7 +24,6 @@ REAP_AFTER_DEADLINE = timedelta(minutes=5)
 class Repairs:
     timed_out: list[uuid.UUID] = field(default_factory=list)
     relaunch: list[uuid.UUID] = field(default_factory=list)
-    finalize: list[uuid.UUID] = field(default_factory=list)
 
 
 async def find_repairs(session: AsyncSession, *, now: datetime, limit: int = 500) -> Repairs:
@@ -47,19 +46,6 @@ async def find_repairs(session: AsyncSession, *, now: datetime, limit: int = 500
             await session.exec(
                 select(Run.id)
                 .where(Run.status == RunStatus.PENDING, Run.created_at < now - STUCK_AFTER)
-                .limit(limit)
-            )
-        ).all()
-    )
-    repairs.finalize = list(
-        (
-            await session.exec(
-                select(Run.id)
-                .where(
-                    Run.status.notin_(RunStatus.in_flight()),  # type: ignore[attr-defined]
-                    Run.finalized_at.is_(None),  # type: ignore[union-attr]
-                    Run.finished_at < now - STUCK_AFTER,  # type: ignore[operator]
-                )
                 .limit(limit)
             )
         ).all()

@@ -1,0 +1,54 @@
+"""Group commit for reports: requests arriving together share one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from app.db import SessionFactory
+from app.domain.report import Report
+from app.logging import get_logger
+from app.models.columns import utcnow
+from app.services.reports import ReportResult, record_reports
+
+log = get_logger(__name__)
+MAX_BATCH = 500
+
+Pending = tuple[uuid.UUID, Report, asyncio.Future[ReportResult]]
+
+
+class ReportBatcher:
+    """Reports queue up while a transaction is in progress and go into the next one together,
+    so under load the cost of a commit is shared; alone, a report is committed at once."""
+
+    def __init__(self, session_factory: SessionFactory) -> None:
+        self._session_factory = session_factory
+        self._queue: asyncio.Queue[Pending] = asyncio.Queue()
+
+    async def record(self, run_id: uuid.UUID, report: Report) -> ReportResult:
+        future: asyncio.Future[ReportResult] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((run_id, report, future))
+        return await future
+
+    async def run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < MAX_BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            await self._commit(batch)
+
+    async def _commit(self, batch: list[Pending]) -> None:
+        try:
+            async with self._session_factory() as session:
+                results = await record_reports(
+                    session, [(run_id, report) for run_id, report, _ in batch], now=utcnow()
+                )
+        except Exception as error:
+            log.exception("recording reports failed", reports=len(batch))
+            for _, _, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        for (_, _, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
