@@ -4,7 +4,6 @@ import uuid
 
 HOUSEKEEPING = "housekeeping"
 LAUNCH_RUN = "launch_run"
-EXPIRE_RUN = "expire_run"
 CHECK_EXITED_RUN = "check_exited_run"
 FINALIZE_RUN = "finalize_run"
 RECONCILE = "reconcile"

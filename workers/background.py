@@ -29,6 +29,7 @@ from app.services.followups import (
 )
 from app.services.launch import LaunchResult, launch
 from app.services.observe import Followup, observe_pod, run_id_of
+from app.services.reconcile import next_deadline, time_out_overdue_runs
 from app.services.scheduling import claim_due_slots, due_slots, next_due_time
 
 log = get_logger(__name__)
@@ -208,6 +209,29 @@ def _nothing_new(memo: PodMemo, pod: dict[str, Any]) -> bool:
     return (memo.ip_recorded or pod_ip(pod) is None) and (memo.exit_seen or pod_exit(pod) is None)
 
 
+async def run_deadline_sweep(runtime: Runtime, guard: Guarded) -> None:
+    """Time out runs the moment their deadline passes: one query per wake-up, however many runs
+    are in flight, and nothing kept in Redis that a restart could lose."""
+    while True:
+        try:
+            async with guard.stretch():
+                async with runtime.session_factory() as session:
+                    expired = await time_out_overdue_runs(session, now=utcnow())
+                    upcoming = await next_deadline(session)
+                for run_id in expired:
+                    log.info("run timed out", run_id=str(run_id))
+                    await enqueue_finalize(runtime.queue, run_id, now=True)
+            pause = MAX_SCHEDULER_SLEEP
+            if upcoming is not None:
+                pause = min(pause, max(0.0, (upcoming - utcnow()).total_seconds()) + 0.001)
+            await asyncio.sleep(pause)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("deadline sweep failed; retrying")
+            await asyncio.sleep(MAX_SCHEDULER_SLEEP)
+
+
 async def run_finalize_sweep(runtime: Runtime, guard: Guarded) -> None:
     """Hand every decided, unfinalized run to a finalize job: reports only write the database,
     and a lost job is found again here. Job ids make the repeats free."""
@@ -234,11 +258,15 @@ async def background_loops(runtime: Runtime) -> AsyncIterator[None]:
         run_scheduler(runtime, scheduler_guard, launches), name="scheduler"
     )
     watchers = asyncio.create_task(run_pod_watchers(runtime), name="pod-watchers")
-    sweep_guard = Guarded()
+    sweep_guard, deadline_guard = Guarded(), Guarded()
     sweep = asyncio.create_task(run_finalize_sweep(runtime, sweep_guard), name="finalize-sweep")
+    deadlines = asyncio.create_task(
+        run_deadline_sweep(runtime, deadline_guard), name="deadline-sweep"
+    )
     try:
         yield
     finally:
+        await deadline_guard.stop(deadlines)
         await sweep_guard.stop(sweep)
         await scheduler_guard.stop(scheduler)
         await launches.drain(timeout=5)

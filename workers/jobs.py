@@ -21,8 +21,7 @@ from app.services.followups import enqueue_finalize, enqueue_launch
 from app.services.housekeeping import prune_run_history
 from app.services.launch import LaunchResult, launch
 from app.services.observe import decide_exited_without_report
-from app.services.outcome import decide_run, timed_out
-from app.services.reconcile import find_repairs, pods_to_reap
+from app.services.reconcile import pods_to_reap, runs_left_pending
 from app.services.run_context import run_with_context
 
 log = get_logger(__name__)
@@ -44,24 +43,6 @@ async def launch_run(ctx: dict[str, Any], run_id: str) -> str:
     if result is LaunchResult.RETRY:
         raise Retry(defer=retry_in)
     return str(result.value)
-
-
-async def expire_run(ctx: dict[str, Any], run_id: str) -> bool:
-    runtime, run_uuid = runtime_of(ctx), uuid.UUID(run_id)
-    async with runtime.session_factory() as session:
-        loaded = await run_with_context(session, run_uuid)
-        if loaded is None or loaded[0].status.is_terminal or loaded[0].deadline_at is None:
-            return False
-        run, check, _ = loaded
-        assert run.deadline_at is not None
-        if utcnow() < run.deadline_at:
-            raise Retry(defer=(run.deadline_at - utcnow()).total_seconds())
-        decided = await decide_run(session, run_uuid, timed_out(check.namespace, check.name))
-        await session.commit()
-    if decided:
-        log.info("run timed out", run_id=run_id)
-        await enqueue_finalize(runtime.queue, run_uuid, now=True)
-    return decided
 
 
 async def check_exited_run(ctx: dict[str, Any], run_id: str) -> bool:
@@ -126,18 +107,15 @@ def _checker_still_exiting(run: Run, pod: dict[str, Any] | None) -> bool:
 async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
     runtime, now = runtime_of(ctx), utcnow()
     async with runtime.session_factory() as session:
-        repairs = await find_repairs(session, now=now)
+        pending = await runs_left_pending(session, now=now)
         clusters = (await session.exec(select(Cluster))).all()
-    for run_id in repairs.timed_out:
-        await enqueue_finalize(runtime.queue, run_id, now=True)
-    for run_id in repairs.relaunch:
+    for run_id in pending:
         await enqueue_launch(runtime.queue, run_id)
     reaped = 0
     for cluster in clusters:
         reaped += await _reap(runtime, cluster, now)
     counts = {
-        "timed_out": len(repairs.timed_out),
-        "relaunch": len(repairs.relaunch),
+        "relaunch": len(pending),
         "reaped": reaped,
     }
     for action, count in counts.items():

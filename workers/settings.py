@@ -6,7 +6,6 @@ from app.adapters.queue import CronJob, JobFunction, Worker, build_worker, every
 from app.runtime import Runtime
 from workers.jobs import (
     check_exited_run,
-    expire_run,
     finalize_run,
     housekeeping,
     launch_run,
@@ -15,7 +14,6 @@ from workers.jobs import (
 
 FUNCTIONS: list[JobFunction] = [
     launch_run,
-    expire_run,
     check_exited_run,
     finalize_run,
     reconcile,

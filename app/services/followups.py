@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from app.adapters.queue import JobQueue
-from app.job_names import CHECK_EXITED_RUN, EXPIRE_RUN, FINALIZE_RUN, LAUNCH_RUN, run_job_id
+from app.job_names import CHECK_EXITED_RUN, FINALIZE_RUN, LAUNCH_RUN, run_job_id
 from app.metrics import JOBS_ENQUEUED
 from app.models.columns import utcnow
 
@@ -23,10 +23,6 @@ async def _enqueue(queue: JobQueue, job: str, run_id: uuid.UUID, at: datetime | 
 
 async def enqueue_launch(queue: JobQueue, run_id: uuid.UUID) -> None:
     await _enqueue(queue, LAUNCH_RUN, run_id, None)
-
-
-async def enqueue_expiry(queue: JobQueue, run_id: uuid.UUID, deadline: datetime) -> None:
-    await _enqueue(queue, EXPIRE_RUN, run_id, deadline)
 
 
 async def enqueue_exit_check(queue: JobQueue, run_id: uuid.UUID) -> None:

@@ -17,7 +17,7 @@ from app.metrics import RUNS_LAUNCHED
 from app.models import Check, Cluster, FailureReason, Run, RunStatus
 from app.models.columns import utcnow
 from app.runtime import Runtime
-from app.services.followups import enqueue_expiry, enqueue_finalize
+from app.services.followups import enqueue_finalize
 from app.services.outcome import decide_run, execution_error
 from app.services.run_context import run_with_context
 
@@ -123,7 +123,6 @@ async def launch(runtime: Runtime, run_id: uuid.UUID, *, retry_in: float) -> Lau
         return LaunchResult.NOT_PENDING
     deadline = plan.run.deadline_at
     assert deadline is not None
-    await enqueue_expiry(runtime.queue, run_id, deadline)
     try:
         await create_pod(runtime.kube.client(plan.cluster), plan)
     except KubeError as error:

@@ -3,45 +3,54 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import select
+import sqlalchemy as sa
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.models import Check, Run, RunStatus
 from app.services.observe import run_id_of
 from app.services.outcome import decide_run, timed_out
 
-DEADLINE_GRACE = timedelta(seconds=5)
 STUCK_AFTER = timedelta(seconds=30)
 # A decided run is finalized within seconds; only a pod this far past its deadline is fair game.
 REAP_AFTER_DEADLINE = timedelta(minutes=5)
 
 
-@dataclass(slots=True)
-class Repairs:
-    timed_out: list[uuid.UUID] = field(default_factory=list)
-    relaunch: list[uuid.UUID] = field(default_factory=list)
-
-
-async def find_repairs(session: AsyncSession, *, now: datetime, limit: int = 500) -> Repairs:
-    repairs = Repairs()
+async def time_out_overdue_runs(
+    session: AsyncSession, *, now: datetime, limit: int = 500
+) -> list[uuid.UUID]:
+    """Decide `timed_out` for every running run whose deadline has passed with no report."""
     overdue = await session.exec(
         select(Run.id, Check.namespace, Check.name)
-        .join(Check, Check.id == Run.check_id)  # type: ignore[arg-type]
-        .where(
-            Run.status == RunStatus.RUNNING,
-            Run.deadline_at < now - DEADLINE_GRACE,  # type: ignore[operator]
-        )
+        .join(Check, col(Check.id) == col(Run.check_id))
+        .where(col(Run.status) == RunStatus.RUNNING, col(Run.deadline_at) < now)
         .limit(limit)
     )
-    for run_id, namespace, name in overdue.all():
-        if await decide_run(session, run_id, timed_out(namespace, name), now=now):
-            repairs.timed_out.append(run_id)
+    decided = [
+        run_id
+        for run_id, namespace, name in overdue.all()
+        if await decide_run(session, run_id, timed_out(namespace, name), now=now)
+    ]
     await session.commit()
-    repairs.relaunch = list(
+    return decided
+
+
+async def next_deadline(session: AsyncSession) -> datetime | None:
+    result = await session.exec(
+        select(sa.func.min(Run.deadline_at)).where(col(Run.status) == RunStatus.RUNNING)
+    )
+    value: datetime | None = result.one()
+    return value
+
+
+async def runs_left_pending(
+    session: AsyncSession, *, now: datetime, limit: int = 500
+) -> list[uuid.UUID]:
+    """Runs created but never launched (their launch was lost with a process or with Redis)."""
+    return list(
         (
             await session.exec(
                 select(Run.id)
@@ -50,7 +59,6 @@ async def find_repairs(session: AsyncSession, *, now: datetime, limit: int = 500
             )
         ).all()
     )
-    return repairs
 
 
 async def pods_to_reap(
