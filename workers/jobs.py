@@ -49,11 +49,13 @@ async def check_exited_run(ctx: dict[str, Any], run_id: str) -> bool:
     runtime, run_uuid = runtime_of(ctx), uuid.UUID(run_id)
     async with runtime.session_factory() as session:
         loaded = await run_with_context(session, run_uuid)
-        if loaded is None or loaded[0].status.is_terminal or loaded[0].pod_name is None:
-            return False
-        run, _, cluster = loaded
-        assert run.pod_name is not None and run.pod_namespace is not None
-        pod = await runtime.kube.client(cluster).get_pod(run.pod_namespace, run.pod_name)
+    if loaded is None or loaded[0].status.is_terminal or loaded[0].pod_name is None:
+        return False
+    run, _, cluster = loaded
+    assert run.pod_name is not None and run.pod_namespace is not None
+    # No transaction stays open across a Kubernetes call (SQLite has one connection to share).
+    pod = await runtime.kube.client(cluster).get_pod(run.pod_namespace, run.pod_name)
+    async with runtime.session_factory() as session:
         decided = await decide_exited_without_report(session, run_uuid, pod, now=utcnow())
     if decided:
         await enqueue_finalize(runtime.queue, run_uuid, now=True)
