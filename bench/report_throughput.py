@@ -66,11 +66,12 @@ def serve_bare(port: int) -> None:
     )
 
 
-def serve_patrol(port: int, database_url: str, redis_url: str) -> None:
+def serve_patrol(port: int, database_url: str, redis_url: str, profile: str | None = None) -> None:
     async def run() -> None:
         from app.asgi import create_app
         from app.db import create_engine
         from app.runtime import Runtime
+        from app.serve import ApiServer
         from app.settings import Settings
 
         engine = create_engine(database_url)
@@ -85,9 +86,14 @@ def serve_patrol(port: int, database_url: str, redis_url: str) -> None:
             access_log=False,
             log_config=None,
         )
-        await uvicorn.Server(config).serve()
+        await ApiServer(config).serve()  # returns on SIGTERM, so a profile gets written
 
-    asyncio.run(run())
+    if profile is None:
+        asyncio.run(run())
+        return
+    import cProfile
+
+    cProfile.runctx("asyncio.run(run())", globals(), {"asyncio": asyncio, "run": run}, profile)
 
 
 def wrk(port: int, script: Path, seconds: int, connections: int, threads: int) -> tuple[float, str]:
@@ -195,7 +201,9 @@ async def main(arguments: argparse.Namespace) -> None:
 
         port = free_port()
         patrol = multiprocessing.Process(
-            target=serve_patrol, args=(port, database_url, runtime.redis_url), daemon=True
+            target=serve_patrol,
+            args=(port, database_url, runtime.redis_url, arguments.profile),
+            daemon=True,
         )
         patrol.start()
         wait_for_port(port)
@@ -244,4 +252,5 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=60000)
     parser.add_argument("--database-url")
     parser.add_argument("--redis-url")
+    parser.add_argument("--profile", help="write cProfile stats of the Patrol server to this file")
     asyncio.run(main(parser.parse_args()))

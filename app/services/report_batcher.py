@@ -13,13 +13,16 @@ from app.services.reports import ReportResult, record_reports
 
 log = get_logger(__name__)
 MAX_BATCH = 500
+# Transactions in flight at once: while one commits, the next batch gathers and goes.
+CONCURRENT_BATCHES = 4
 
 Pending = tuple[uuid.UUID, Report, asyncio.Future[ReportResult]]
 
 
 class ReportBatcher:
-    """Reports queue up while a transaction is in progress and go into the next one together,
-    so under load the cost of a commit is shared; alone, a report is committed at once."""
+    """Reports queue up while transactions are in progress and go into the next one together,
+    so under load the cost of a commit is shared; alone, a report is committed at once. A run
+    reported in two batches at once is still decided once: each batch's update is conditional."""
 
     def __init__(self, session_factory: SessionFactory) -> None:
         self._session_factory = session_factory
@@ -31,6 +34,9 @@ class ReportBatcher:
         return await future
 
     async def run(self) -> None:
+        await asyncio.gather(*(self._commit_batches() for _ in range(CONCURRENT_BATCHES)))
+
+    async def _commit_batches(self) -> None:
         while True:
             batch = [await self._queue.get()]
             while len(batch) < MAX_BATCH and not self._queue.empty():
