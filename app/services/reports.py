@@ -116,13 +116,14 @@ async def _refusals(
             continue
         raw_status, deadline = known[run_id]
         status = RunStatus(raw_status)
-        if status.is_terminal:
-            message = f"run {run_id} was already decided ({status.value})"
-            reasons[run_id] = ReportResult(Verdict.REJECTED, message, run_id)
-        elif deadline is not None and now > deadline:
+        past_deadline = deadline is not None and now > deadline
+        if status is RunStatus.TIMED_OUT or (past_deadline and not status.is_terminal):
             reasons[run_id] = ReportResult(
                 Verdict.TOO_LATE, f"run {run_id} is past its deadline", run_id
             )
+        elif status.is_terminal:
+            message = f"run {run_id} was already decided ({status.value})"
+            reasons[run_id] = ReportResult(Verdict.REJECTED, message, run_id)
         else:
             reasons[run_id] = ReportResult(
                 Verdict.REJECTED, f"run {run_id} has not started", run_id

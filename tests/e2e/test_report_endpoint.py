@@ -150,4 +150,6 @@ async def test_a_report_after_the_deadline_gets_410_gone(
         "/check", params={"kh-run-uuid": str(run.id)}, content=b'{"OK":true}'
     )
     assert response.status_code == 410
-    assert (await stack.run(run.id)).status is RunStatus.RUNNING  # type: ignore[union-attr]
+    # Whether or not the deadline sweep got to it first, the late report decided nothing.
+    after = await stack.run(run.id)
+    assert after is not None and after.status in (RunStatus.RUNNING, RunStatus.TIMED_OUT)

@@ -103,3 +103,15 @@ async def test_concurrent_reports_through_the_batcher_each_get_their_own_answer(
     verdicts = [result.verdict for result in results]
     assert verdicts[:40] == [Verdict.ACCEPTED] * 40
     assert verdicts[40:] == [Verdict.REJECTED] * 5
+
+
+async def test_a_report_for_a_run_already_timed_out_is_too_late_not_a_duplicate(
+    session_factory: SessionFactory,
+) -> None:
+    (run_id,) = await running_runs(session_factory, 1, deadline_in=-5)
+    async with session_factory() as session:
+        from app.services.reconcile import time_out_overdue_runs
+
+        assert await time_out_overdue_runs(session, now=utcnow()) == [run_id]
+        (result,) = await record_reports(session, [(run_id, OK)], now=utcnow())
+    assert result.verdict is Verdict.TOO_LATE
