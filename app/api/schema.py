@@ -6,18 +6,17 @@ import strawberry
 from graphql.error import GraphQLError
 from strawberry.types import ExecutionContext
 
-from app.api.errors import ErrorCodes
+from app.api.errors import ErrorCodes, is_expected
 from app.api.mutations import Mutation
 from app.api.queries import Query
-from app.errors import PatrolError
 
 
 class PatrolSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        # Domain errors are answers to the client, not server faults: log only the rest.
-        unexpected = [e for e in errors if not isinstance(e.original_error, PatrolError)]
+        # Domain and validation errors are answers to the client, not server faults: log the rest.
+        unexpected = [error for error in errors if not is_expected(error)]
         if unexpected:
             super().process_errors(unexpected, execution_context)
 
