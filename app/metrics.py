@@ -12,9 +12,6 @@ SCHEDULE_SLOTS_SKIPPED = Counter(
     ["reason"],
 )
 RUNS_LAUNCHED = Counter("patrol_runs_launched_total", "Checker pods created", ["trigger"])
-RUNS_DECIDED = Counter(
-    "patrol_runs_decided_total", "Runs that reached an outcome", ["status", "failure_reason"]
-)
 REPORTS = Counter("patrol_reports_total", "Checker reports received", ["result"])
 PODS_REAPED = Counter("patrol_pods_reaped_total", "Patrol pods deleted by the reaper")
 RUNS_RECONCILED = Counter(

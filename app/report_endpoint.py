@@ -24,9 +24,7 @@ RUN_ID_HEADER = "kh-run-uuid"
 
 
 class Refused(Exception):
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+    """The report cannot be matched to a run; answered with 400."""
 
 
 def _plain(text: str, status: int) -> Response[str]:

@@ -197,7 +197,7 @@ async def _observe(
     memo.ip_recorded = memo.ip_recorded or pod_ip(pod) is not None
     if followup is Followup.FINALIZE:
         memo.decided = True
-        await enqueue_finalize(runtime.queue, run_id, now=True)
+        await enqueue_finalize(runtime.queue, run_id)
     elif followup is Followup.CHECK_EXIT:
         memo.exit_seen = True
         await enqueue_exit_check(runtime.queue, run_id)
@@ -220,7 +220,7 @@ async def run_deadline_sweep(runtime: Runtime, guard: Guarded) -> None:
                     upcoming = await next_deadline(session)
                 for run_id in expired:
                     log.info("run timed out", run_id=str(run_id))
-                    await enqueue_finalize(runtime.queue, run_id, now=True)
+                    await enqueue_finalize(runtime.queue, run_id)
             pause = MAX_SCHEDULER_SLEEP
             if upcoming is not None:
                 pause = min(pause, max(0.0, (upcoming - utcnow()).total_seconds()) + 0.001)
@@ -243,7 +243,7 @@ async def run_finalize_sweep(runtime: Runtime, guard: Guarded) -> None:
                         session, decided_before=utcnow() - FINALIZE_DELAY, limit=SWEEP_BATCH
                     )
                 for run_id in run_ids:
-                    await enqueue_finalize(runtime.queue, run_id, now=True)
+                    await enqueue_finalize(runtime.queue, run_id)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -58,7 +58,7 @@ async def check_exited_run(ctx: dict[str, Any], run_id: str) -> bool:
     async with runtime.session_factory() as session:
         decided = await decide_exited_without_report(session, run_uuid, pod, now=utcnow())
     if decided:
-        await enqueue_finalize(runtime.queue, run_uuid, now=True)
+        await enqueue_finalize(runtime.queue, run_uuid)
     return decided
 
 

@@ -10,7 +10,8 @@ from app.job_names import CHECK_EXITED_RUN, FINALIZE_RUN, LAUNCH_RUN, run_job_id
 from app.metrics import JOBS_ENQUEUED
 from app.models.columns import utcnow
 
-# A decided checker usually exits a moment later: give it time to flush its last log lines.
+# A decided checker usually exits a moment later: the finalize sweep gives it this long to flush
+# its last log lines before handing the run over.
 FINALIZE_DELAY = timedelta(seconds=1)
 # A pod that ended may have a report in flight: wait this long before calling it unreported.
 EXIT_GRACE = timedelta(seconds=3)
@@ -29,5 +30,5 @@ async def enqueue_exit_check(queue: JobQueue, run_id: uuid.UUID) -> None:
     await _enqueue(queue, CHECK_EXITED_RUN, run_id, utcnow() + EXIT_GRACE)
 
 
-async def enqueue_finalize(queue: JobQueue, run_id: uuid.UUID, *, now: bool = False) -> None:
-    await _enqueue(queue, FINALIZE_RUN, run_id, None if now else utcnow() + FINALIZE_DELAY)
+async def enqueue_finalize(queue: JobQueue, run_id: uuid.UUID) -> None:
+    await _enqueue(queue, FINALIZE_RUN, run_id, None)

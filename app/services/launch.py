@@ -131,7 +131,7 @@ async def launch(runtime: Runtime, run_id: uuid.UUID, *, retry_in: float) -> Lau
             return LaunchResult.RETRY
         async with runtime.session_factory() as session:
             if await fail_launch(session, run_id, error, now=utcnow()):
-                await enqueue_finalize(runtime.queue, run_id, now=True)
+                await enqueue_finalize(runtime.queue, run_id)
         log.warning("pod creation failed", run_id=str(run_id), error=str(error))
         return LaunchResult.FAILED
     RUNS_LAUNCHED.labels(trigger=plan.run.trigger.value).inc()
