@@ -17,6 +17,8 @@ from app.startup import StartupError
 cli = typer.Typer(help="Patrol: synthetic monitoring for Kubernetes fleets.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+keys_cli = typer.Typer(help="The secret key (credentials at rest, tokens).", no_args_is_help=True)
+cli.add_typer(keys_cli, name="keys")
 log = get_logger("patrol.cli")
 
 DEFAULT_SCHEMA_PATH = Path(__file__).resolve().parent.parent / "graphql" / "schema.graphql"
@@ -66,6 +68,14 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     from app.startup import upgrade
 
     _run(upgrade(_settings(), revision))
+
+
+@keys_cli.command("generate")
+def keys_generate() -> None:
+    """Print a new secret key (for PATROL_SECRET_KEY)."""
+    from app.keyring import generate_key
+
+    typer.echo(generate_key())
 
 
 @cli.command("export-schema")

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.adapters.kube import KubeGateway
 from app.adapters.queue import JobQueue
 from app.db import SessionFactory, create_session_factory
+from app.keyring import Keyring
 from app.settings import Settings
 
 
@@ -21,14 +22,19 @@ class Runtime:
     queue: JobQueue
     redis: Redis
     redis_url: str
+    keyring: Keyring
     kube: KubeGateway = field(default_factory=KubeGateway)
 
     @classmethod
-    async def open(cls, settings: Settings, *, redis_url: str, engine: AsyncEngine) -> Runtime:
+    async def open(
+        cls, settings: Settings, *, redis_url: str, engine: AsyncEngine, keyring: Keyring
+    ) -> Runtime:
         """The engine stays its creator's to dispose of."""
         queue = await JobQueue.connect(redis_url)
         redis: Redis = Redis.from_url(redis_url)
-        return cls(settings, engine, create_session_factory(engine), queue, redis, redis_url)
+        return cls(
+            settings, engine, create_session_factory(engine), queue, redis, redis_url, keyring
+        )
 
     async def close(self) -> None:
         self.kube.close()

@@ -24,6 +24,7 @@ from app.settings import Settings
 from app.startup import (
     check_database,
     describe_database,
+    load_keyring,
     open_engine,
     prepare_schema,
     resolve_redis_url,
@@ -50,12 +51,13 @@ class ApiServer(uvicorn.Server):
 
 
 async def open_runtime(settings: Settings, stack: AsyncExitStack, *, upgrade: bool) -> Runtime:
+    keyring = load_keyring(settings)
     redis_url = await resolve_redis_url(settings, stack)
     engine = open_engine(settings)
     stack.push_async_callback(engine.dispose)
     await check_database(engine)
     await prepare_schema(engine, upgrade=upgrade)
-    runtime = await Runtime.open(settings, redis_url=redis_url, engine=engine)
+    runtime = await Runtime.open(settings, redis_url=redis_url, engine=engine, keyring=keyring)
     stack.push_async_callback(runtime.close)
     return runtime
 

@@ -38,6 +38,18 @@ class Settings(BaseSettings):
         description="On `serve` with embedded defaults, start the local cluster and register it.",
     )
     local_cluster_port: int = Field(default=0, description="0 picks a free port at each start.")
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Master key for credentials at rest and keyed digests; default: "
+        "data_dir/secret.key, generated on first start with the embedded database.",
+    )
+    previous_secret_keys: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated older keys, still accepted while rotating to secret_key.",
+    )
+    anonymous_read: bool = Field(
+        default=False, description="Let callers without a token use the API as viewers."
+    )
     reconcile_interval_seconds: int = Field(default=15, ge=1, le=60)
     report_max_bytes: int = 64 * 1024
     run_log_max_bytes: int = 256 * 1024
@@ -48,6 +60,18 @@ class Settings(BaseSettings):
         if self.database_url is not None:
             return self.database_url.get_secret_value()
         return f"sqlite+aiosqlite:///{(self.data_dir / 'patrol.db').resolve()}"
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def secret_key_path(self) -> Path:
+        return self.data_dir / "secret.key"
+
+    @property
+    def admin_token_path(self) -> Path:
+        return self.data_dir / "admin.token"
 
     @property
     def uses_embedded_redis(self) -> bool:

@@ -11,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.adapters.redis_server import EmbeddedRedis
 from app.db import create_engine
+from app.keyring import InvalidKey, Keyring, generate_key
 from app.logging import get_logger
 from app.migrations import current_revision, head_revision, upgrade_database
+from app.private_files import read_private_file, write_private_file
 from app.settings import Settings
 
 log = get_logger(__name__)
@@ -96,3 +98,39 @@ async def upgrade(settings: Settings, revision: str) -> None:
         log.info("database upgraded", database=describe_database(settings.resolved_database_url))
     finally:
         await engine.dispose()
+
+
+def load_keyring(settings: Settings) -> Keyring:
+    """PATROL_SECRET_KEY, else the key file in the data directory (made on the first start with
+    the embedded database: every process sharing an external database must share one key)."""
+    previous = []
+    if settings.previous_secret_keys is not None:
+        listed = settings.previous_secret_keys.get_secret_value().split(",")
+        previous = [key.strip() for key in listed if key.strip()]
+    if settings.secret_key is not None:
+        current = settings.secret_key.get_secret_value()
+    else:
+        current = _key_from_file(settings)
+    try:
+        return Keyring(current, previous)
+    except InvalidKey as error:
+        raise StartupError(f"invalid secret key: {error}") from None
+
+
+def _key_from_file(settings: Settings) -> str:
+    path = settings.secret_key_path
+    if not path.exists():
+        if not settings.uses_embedded_database:
+            raise StartupError(
+                "PATROL_SECRET_KEY is not set: every Patrol process that shares an external "
+                "database needs the same key; make one with `patrol keys generate`"
+            )
+        try:
+            write_private_file(path, generate_key() + "\n")
+            log.info("generated a secret key", path=str(path))
+        except FileExistsError:
+            pass  # another process made it first
+    try:
+        return read_private_file(path)
+    except OSError as error:
+        raise StartupError(f"cannot read the secret key at {path}: {error}") from None

@@ -17,8 +17,10 @@ from sqlmodel import SQLModel
 import app.models  # noqa: F401
 from app.adapters.redis_server import EmbeddedRedis
 from app.db import create_engine
+from app.keyring import generate_key
 from app.runtime import Runtime
 from app.settings import Settings
+from app.startup import load_keyring
 
 
 def free_port() -> int:
@@ -60,8 +62,15 @@ async def bench_runtime(
         async with engine.begin() as connection:
             await connection.run_sync(SQLModel.metadata.drop_all)
             await connection.run_sync(SQLModel.metadata.create_all)
-        settings = Settings(data_dir=workdir, public_url=public_url, local_cluster=False)
-        runtime = await Runtime.open(settings, redis_url=redis_url, engine=engine)
+        settings = Settings(
+            data_dir=workdir,
+            public_url=public_url,
+            local_cluster=False,
+            secret_key=generate_key(),  # type: ignore[arg-type]
+        )
+        runtime = await Runtime.open(
+            settings, redis_url=redis_url, engine=engine, keyring=load_keyring(settings)
+        )
         stack.push_async_callback(runtime.close)
         await runtime.redis.flushdb()
         yield runtime

@@ -66,17 +66,21 @@ def serve_bare(port: int) -> None:
     )
 
 
-def serve_patrol(port: int, database_url: str, redis_url: str, profile: str | None = None) -> None:
+def serve_patrol(
+    port: int, database_url: str, redis_url: str, secret_key: str, profile: str | None = None
+) -> None:
     async def run() -> None:
         from app.asgi import create_app
         from app.db import create_engine
         from app.runtime import Runtime
         from app.serve import ApiServer
         from app.settings import Settings
+        from app.startup import load_keyring
 
         engine = create_engine(database_url)
+        settings = Settings(local_cluster=False, secret_key=secret_key)  # type: ignore[arg-type]
         runtime = await Runtime.open(
-            Settings(local_cluster=False), redis_url=redis_url, engine=engine
+            settings, redis_url=redis_url, engine=engine, keyring=load_keyring(settings)
         )
         config = uvicorn.Config(
             create_app(runtime),
@@ -202,7 +206,13 @@ async def main(arguments: argparse.Namespace) -> None:
         port = free_port()
         patrol = multiprocessing.Process(
             target=serve_patrol,
-            args=(port, database_url, runtime.redis_url, arguments.profile),
+            args=(
+                port,
+                database_url,
+                runtime.redis_url,
+                runtime.settings.secret_key.get_secret_value(),  # type: ignore[union-attr]
+                arguments.profile,
+            ),
             daemon=True,
         )
         patrol.start()
