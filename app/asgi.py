@@ -9,11 +9,8 @@ from contextlib import asynccontextmanager
 from litestar import Litestar, MediaType, get
 from litestar.response import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from strawberry.litestar import make_graphql_controller
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
-from app.api.context import make_context_getter
-from app.api.schema import schema
+from app.api.authentication import graphql_controller
 from app.job_names import HOUSEKEEPING
 from app.logging import get_logger
 from app.metrics import JOBS_ENQUEUED
@@ -36,13 +33,11 @@ def metrics() -> Response[bytes]:
 
 
 def create_app(runtime: Runtime) -> Litestar:
-    graphql_controller = make_graphql_controller(
-        schema,
-        path="/graphql",
-        context_getter=make_context_getter(
-            runtime.session_factory, QueueDispatcher(runtime.queue, runtime.redis)
-        ),
-        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+    controller = graphql_controller(
+        runtime.session_factory,
+        runtime.keyring,
+        QueueDispatcher(runtime.queue, runtime.redis),
+        anonymous_read=runtime.settings.anonymous_read,
     )
 
     batcher = ReportBatcher(runtime.session_factory)
@@ -64,7 +59,7 @@ def create_app(runtime: Runtime) -> Litestar:
             await asyncio.gather(task, return_exceptions=True)
 
     return Litestar(
-        route_handlers=[graphql_controller, healthz, metrics, *report_handlers(runtime, batcher)],
+        route_handlers=[controller, healthz, metrics, *report_handlers(runtime, batcher)],
         lifespan=[enqueue_housekeeping, record_reports],
         request_max_body_size=1024 * 1024,
         logging_config=None,

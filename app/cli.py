@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from app.cli_tokens import register as register_token_commands
 from app.localcluster.cli import local_cluster
 from app.logging import configure_logging, get_logger
 from app.settings import Settings, get_settings
@@ -19,6 +20,7 @@ db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 keys_cli = typer.Typer(help="The secret key (credentials at rest, tokens).", no_args_is_help=True)
 cli.add_typer(keys_cli, name="keys")
+cli.add_typer(register_token_commands(lambda: _settings()), name="token")
 log = get_logger("patrol.cli")
 
 DEFAULT_SCHEMA_PATH = Path(__file__).resolve().parent.parent / "graphql" / "schema.graphql"

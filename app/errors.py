@@ -22,3 +22,11 @@ class NotFound(PatrolError):
 
 class Conflict(PatrolError):
     code = "CONFLICT"
+
+
+class Unauthenticated(PatrolError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(PatrolError):
+    code = "FORBIDDEN"

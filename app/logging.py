@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
-_SECRET_KEYS = re.compile(r"(token|password|secret|kubeconfig|apprise|ca_cert|authorization)", re.I)
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.I)
+from app.redaction import MASK, is_secret_key, strip_url_credentials
 
 
 def redact_secrets(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     for key, value in list(event_dict.items()):
-        if _SECRET_KEYS.search(key):
-            event_dict[key] = "***"
+        if is_secret_key(key):
+            event_dict[key] = MASK
         elif isinstance(value, str):
-            event_dict[key] = _URL_CREDENTIALS.sub(r"\g<scheme>***@", value)
+            event_dict[key] = strip_url_credentials(value)
     return event_dict
 
 

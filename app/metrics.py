@@ -17,3 +17,8 @@ PODS_REAPED = Counter("patrol_pods_reaped_total", "Patrol pods deleted by the re
 RUNS_RECONCILED = Counter(
     "patrol_runs_reconciled_total", "Runs repaired by the reconciler", ["action"]
 )
+AUTH_REFUSALS = Counter(
+    "patrol_auth_refusals_total",
+    "GraphQL requests refused for a missing or bad token",
+    ["transport"],
+)

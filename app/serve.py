@@ -22,6 +22,7 @@ from app.services.local_cluster import (
 )
 from app.settings import Settings
 from app.startup import (
+    bootstrap_admin_token,
     check_database,
     describe_database,
     load_keyring,
@@ -74,7 +75,8 @@ async def start_local_cluster(runtime: Runtime, stack: AsyncExitStack) -> None:
 async def serve(settings: Settings, *, with_worker: bool = True) -> None:
     async with AsyncExitStack() as stack:
         # The embedded SQLite database is ours to migrate; an external one is upgraded on purpose.
-        runtime = await open_runtime(settings, stack, upgrade=settings.database_url is None)
+        runtime = await open_runtime(settings, stack, upgrade=settings.uses_embedded_database)
+        await bootstrap_admin_token(settings, runtime.session_factory, runtime.keyring)
         if settings.local_cluster:
             await start_local_cluster(runtime, stack)
         server = ApiServer(

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import AsyncExitStack
+from pathlib import Path
 
 from redis.asyncio import Redis
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.adapters.redis_server import EmbeddedRedis
-from app.db import create_engine
+from app.db import SessionFactory, create_engine
+from app.domain.access import Role
 from app.keyring import InvalidKey, Keyring, generate_key
 from app.logging import get_logger
 from app.migrations import current_revision, head_revision, upgrade_database
+from app.models.columns import utcnow
 from app.private_files import read_private_file, write_private_file
+from app.services.tokens import authenticate, issue_token, live_token_count
 from app.settings import Settings
 
 log = get_logger(__name__)
@@ -134,3 +138,50 @@ def _key_from_file(settings: Settings) -> str:
         return read_private_file(path)
     except OSError as error:
         raise StartupError(f"cannot read the secret key at {path}: {error}") from None
+
+
+BOOTSTRAP_TOKEN_NAME = "admin"
+
+
+async def bootstrap_admin_token(
+    settings: Settings, session_factory: SessionFactory, keyring: Keyring
+) -> None:
+    """On the embedded default, make sure someone can get in: with no live token at all, issue an
+    admin token and leave it in the data directory, readable by its owner only."""
+    path = settings.admin_token_path
+    if not settings.uses_embedded_database:
+        async with session_factory() as session:
+            if await live_token_count(session) == 0:
+                log.warning(
+                    "no API token exists yet: create one with "
+                    "`patrol token create --role admin --name NAME`"
+                )
+        return
+    async with session_factory.begin() as session:
+        if await live_token_count(session) > 0:
+            issued = None
+        else:
+            issued = await issue_token(
+                session,
+                keyring,
+                name=BOOTSTRAP_TOKEN_NAME,
+                role=Role.ADMIN,
+                created_by="patrol serve (first start)",
+                now=utcnow(),
+            )
+    if issued is not None:
+        write_private_file(path, issued.secret + "\n", replace=True)
+        log.info("created an admin API token", path=str(path))
+    elif not path.exists() or not await _still_live(path, session_factory, keyring):
+        return
+    log.info(
+        "use the API with the admin token",
+        example=f'curl -H "Authorization: Bearer $(cat {path})" ...',
+    )
+
+
+async def _still_live(path: Path, session_factory: SessionFactory, keyring: Keyring) -> bool:
+    async with session_factory.begin() as session:
+        return (
+            await authenticate(session, keyring, read_private_file(path), now=utcnow()) is not None
+        )

@@ -1,4 +1,5 @@
 pytest_plugins = [
+    "tests.fixtures.access",
     "tests.fixtures.database",
     "tests.fixtures.http_target",
     "tests.fixtures.postgres",

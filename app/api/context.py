@@ -1,14 +1,16 @@
-"""The Strawberry context: the session factory and this request's DataLoaders."""
+"""The Strawberry context: who is asking, the session factory and this request's DataLoaders."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from typing import Any
 
 from strawberry.litestar import BaseContext
 from strawberry.types import Info as StrawberryInfo
 
 from app.api.dataloaders import Loaders
 from app.db import SessionFactory
+from app.domain.access import Principal
+from app.keyring import Keyring
 from app.services.dispatch import DatabaseOnly, Dispatcher
 
 
@@ -16,26 +18,31 @@ class Context(BaseContext, kw_only=True):
     session_factory: SessionFactory
     loaders: Loaders
     dispatcher: Dispatcher
+    keyring: Keyring
+    # None until authenticated: a websocket authenticates with its connection_init payload.
+    principal: Principal | None = None
+    client: str | None = None
+    # Set by Strawberry from a websocket's connection_init payload.
+    connection_params: dict[str, Any] | None = None
 
 
 Info = StrawberryInfo[Context, None]
 
 
-def build_context(session_factory: SessionFactory, dispatcher: Dispatcher | None = None) -> Context:
+def build_context(
+    session_factory: SessionFactory,
+    *,
+    keyring: Keyring,
+    principal: Principal | None,
+    dispatcher: Dispatcher | None = None,
+    client: str | None = None,
+) -> Context:
     """A fresh context (fresh loader caches) for one operation; tests pass it to schema.execute."""
     return Context(
         session_factory=session_factory,
         loaders=Loaders.create(session_factory),
         dispatcher=dispatcher or DatabaseOnly(),
+        keyring=keyring,
+        principal=principal,
+        client=client,
     )
-
-
-def make_context_getter(
-    session_factory: SessionFactory, dispatcher: Dispatcher
-) -> Callable[[], Awaitable[Context]]:
-    """The `context_getter` for strawberry.litestar.make_graphql_controller."""
-
-    async def get_context() -> Context:
-        return build_context(session_factory, dispatcher)
-
-    return get_context

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
+from app.domain.access import Role
 from app.models import ConnectionKind, FailureReason, RunStatus, RunTrigger
 
 ConnectionKindEnum = strawberry.enum(ConnectionKind, name="ConnectionKind")
 RunStatusEnum = strawberry.enum(RunStatus, name="RunStatus")
 RunTriggerEnum = strawberry.enum(RunTrigger, name="RunTrigger")
 FailureReasonEnum = strawberry.enum(FailureReason, name="FailureReason")
+RoleEnum = strawberry.enum(Role, name="Role")

@@ -7,20 +7,28 @@ from collections.abc import Iterator
 from graphql.error import GraphQLError
 from graphql.execution import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.execution import ExecutionResult
 
 from app.errors import PatrolError
 
 INTERNAL_MESSAGE = "Internal server error"
+# Strawberry's own refusals of a request (e.g. a query over the legacy graphql-ws protocol).
+CLIENT_ERRORS = (InvalidOperationTypeError,)
 
 
 def is_expected(error: GraphQLError) -> bool:
     """Domain errors and GraphQL's own errors (syntax, validation, variables) are the client's."""
-    return error.original_error is None or isinstance(error.original_error, PatrolError)
+    return error.original_error is None or isinstance(
+        error.original_error, (PatrolError, *CLIENT_ERRORS)
+    )
 
 
 def with_code(error: GraphQLError) -> GraphQLError:
+    """The error as the client sees it: with a stable code, and masked when unexpected."""
     original = error.original_error
+    if original is None and "code" in (error.extensions or {}):
+        return error
     if original is None:
         extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
         message = error.message
@@ -29,6 +37,8 @@ def with_code(error: GraphQLError) -> GraphQLError:
         if original.field is not None:
             extensions["field"] = original.field
         message = original.message
+    elif isinstance(original, CLIENT_ERRORS):
+        extensions, message = {"code": "BAD_REQUEST"}, error.message
     else:
         extensions, message = {"code": "INTERNAL_SERVER_ERROR"}, INTERNAL_MESSAGE
     return GraphQLError(
@@ -37,7 +47,7 @@ def with_code(error: GraphQLError) -> GraphQLError:
         source=error.source,
         positions=error.positions,
         path=error.path,
-        original_error=original if isinstance(original, PatrolError) else None,
+        original_error=original if isinstance(original, (PatrolError, *CLIENT_ERRORS)) else None,
         extensions=extensions,
     )
 

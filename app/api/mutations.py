@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
+from app.api.access import guarded_mutation
 from app.api.context import Info
-from app.api.fields import described_mutation
 from app.api.inputs import (
     CreateCheckInput,
     CreateClusterInput,
@@ -14,34 +14,35 @@ from app.api.inputs import (
     parse_id,
 )
 from app.api.types import CheckType, ClusterType, RunType
+from app.domain.access import Role
 from app.models.columns import utcnow
 from app.services import checks, clusters, trigger
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation
+    @guarded_mutation(Role.ADMIN)
     async def create_cluster(self, info: Info, input: CreateClusterInput) -> ClusterType:
         draft = input.to_draft()
         async with info.context.session_factory.begin() as session:
             cluster = await clusters.create_cluster(session, draft)
         return ClusterType.from_model(cluster)
 
-    @strawberry.mutation
+    @guarded_mutation(Role.ADMIN)
     async def update_cluster(self, info: Info, input: UpdateClusterInput) -> ClusterType:
         cluster_id, changes = parse_id(input.id), input.to_changes()
         async with info.context.session_factory.begin() as session:
             cluster = await clusters.update_cluster(session, cluster_id, changes)
         return ClusterType.from_model(cluster)
 
-    @described_mutation("Deletes the cluster, its check memberships and its runs.")
+    @guarded_mutation(Role.ADMIN, "Deletes the cluster, its check memberships and its runs.")
     async def delete_cluster(self, info: Info, id: strawberry.ID) -> strawberry.ID:
         cluster_id = parse_id(id)
         async with info.context.session_factory.begin() as session:
             await clusters.delete_cluster(session, cluster_id)
         return id
 
-    @strawberry.mutation
+    @guarded_mutation(Role.EDITOR)
     async def create_check(self, info: Info, input: CreateCheckInput) -> CheckType:
         draft = input.to_draft()
         async with info.context.session_factory.begin() as session:
@@ -49,7 +50,7 @@ class Mutation:
         await info.context.dispatcher.schedules_changed()
         return CheckType.from_model(check)
 
-    @strawberry.mutation
+    @guarded_mutation(Role.EDITOR)
     async def update_check(self, info: Info, input: UpdateCheckInput) -> CheckType:
         check_id, changes = parse_id(input.id), input.to_changes()
         async with info.context.session_factory.begin() as session:
@@ -57,7 +58,7 @@ class Mutation:
         await info.context.dispatcher.schedules_changed()
         return CheckType.from_model(check)
 
-    @described_mutation("Deletes the check and its runs.")
+    @guarded_mutation(Role.EDITOR, "Deletes the check and its runs.")
     async def delete_check(self, info: Info, id: strawberry.ID) -> strawberry.ID:
         check_id = parse_id(id)
         async with info.context.session_factory.begin() as session:
@@ -65,7 +66,7 @@ class Mutation:
         await info.context.dispatcher.schedules_changed()
         return id
 
-    @described_mutation("Stops scheduling the check; on-demand runs still work.")
+    @guarded_mutation(Role.EDITOR, "Stops scheduling the check; on-demand runs still work.")
     async def pause_check(self, info: Info, id: strawberry.ID) -> CheckType:
         check_id = parse_id(id)
         async with info.context.session_factory.begin() as session:
@@ -73,7 +74,7 @@ class Mutation:
         await info.context.dispatcher.schedules_changed()
         return CheckType.from_model(check)
 
-    @strawberry.mutation
+    @guarded_mutation(Role.EDITOR)
     async def resume_check(self, info: Info, id: strawberry.ID) -> CheckType:
         check_id = parse_id(id)
         async with info.context.session_factory.begin() as session:
@@ -81,9 +82,10 @@ class Mutation:
         await info.context.dispatcher.schedules_changed()
         return CheckType.from_model(check)
 
-    @described_mutation(
+    @guarded_mutation(
+        Role.EDITOR,
         "Runs the check once, now, in the given clusters (default: all of its clusters). "
-        "The periodic schedule is untouched. CONFLICT when a run is already in flight there."
+        "The periodic schedule is untouched. CONFLICT when a run is already in flight there.",
     )
     async def trigger_check(
         self, info: Info, id: strawberry.ID, cluster_ids: list[strawberry.ID] | None = None

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
+from app.api.access import guarded_field
 from app.api.connections import check_connection, run_connection
 from app.api.context import Info
-from app.api.fields import described_field
 from app.api.inputs import CheckFilterInput, RunFilterInput, parse_id
 from app.api.types import CheckType, ClusterType, Connection, RunType
+from app.domain.access import Role
 from app.errors import InvalidInput
 from app.models import Run
 from app.services import lookups
@@ -16,13 +17,13 @@ from app.services import lookups
 
 @strawberry.type
 class Query:
-    @described_field("All clusters, by name.")
+    @guarded_field(Role.VIEWER, "All clusters, by name.")
     async def clusters(self, info: Info) -> list[ClusterType]:
         async with info.context.session_factory() as session:
             clusters = await lookups.all_clusters(session)
         return [ClusterType.from_model(cluster) for cluster in clusters]
 
-    @described_field("One cluster by id or by name; null if there is none.")
+    @guarded_field(Role.VIEWER, "One cluster by id or by name; null if there is none.")
     async def cluster(
         self, info: Info, id: strawberry.ID | None = None, name: str | None = None
     ) -> ClusterType | None:
@@ -35,7 +36,7 @@ class Query:
                 cluster = await lookups.cluster_by_name(session, str(name))
         return None if cluster is None else ClusterType.from_model(cluster)
 
-    @described_field("Checks ordered by namespace, then name.")
+    @guarded_field(Role.VIEWER, "Checks ordered by namespace, then name.")
     async def checks(
         self,
         info: Info,
@@ -45,7 +46,7 @@ class Query:
     ) -> Connection[CheckType]:
         return await check_connection(info.context.session_factory, filter, first, after)
 
-    @described_field("One check by id or by namespace and name; null if none.")
+    @guarded_field(Role.VIEWER, "One check by id or by namespace and name; null if none.")
     async def check(
         self,
         info: Info,
@@ -63,7 +64,7 @@ class Query:
                 check = await lookups.check_by_name(session, str(namespace), str(name))
         return None if check is None else CheckType.from_model(check)
 
-    @described_field("Runs, newest scheduled first.")
+    @guarded_field(Role.VIEWER, "Runs, newest scheduled first.")
     async def runs(
         self,
         info: Info,
@@ -73,7 +74,7 @@ class Query:
     ) -> Connection[RunType]:
         return await run_connection(info.context.session_factory, filter, first, after)
 
-    @described_field("One run, with its logs and events; null if none.")
+    @guarded_field(Role.VIEWER, "One run, with its logs and events; null if none.")
     async def run(self, info: Info, id: strawberry.ID) -> RunType | None:
         async with info.context.session_factory() as session:
             run = await session.get(Run, parse_id(id))

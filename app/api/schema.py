@@ -1,12 +1,14 @@
-"""The GraphQL schema. Subscriptions arrive with a later issue: pass `subscription=` here."""
+"""The GraphQL schema: every root field carries a role rule (see app/api/access.py)."""
 
 from __future__ import annotations
 
 import strawberry
 from graphql.error import GraphQLError
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from app.api.errors import ErrorCodes, is_expected
+from app.api.access_schema import AccessMutation, AccessQuery
+from app.api.errors import ErrorCodes, is_expected, with_code
 from app.api.mutations import Mutation
 from app.api.queries import Query
 
@@ -19,6 +21,12 @@ class PatrolSchema(strawberry.Schema):
         unexpected = [error for error in errors if not is_expected(error)]
         if unexpected:
             super().process_errors(unexpected, execution_context)
+        # Rewritten in place: this is the one hook every transport (HTTP, both websocket
+        # protocols, subscriptions) runs before the result goes out.
+        errors[:] = [with_code(error) for error in errors]
 
 
-schema = PatrolSchema(query=Query, mutation=Mutation, extensions=[ErrorCodes])
+RootQuery = merge_types("Query", (Query, AccessQuery))
+RootMutation = merge_types("Mutation", (Mutation, AccessMutation))
+
+schema = PatrolSchema(query=RootQuery, mutation=RootMutation, extensions=[ErrorCodes])

@@ -1,11 +1,14 @@
 """SQLModel tables, one module per aggregate. Importing this package registers them all."""
 
+from app.models.access import ApiToken, AuditRecord
 from app.models.check import Check, CheckCluster
 from app.models.cluster import Cluster, ConnectionKind
 from app.models.run import FailureReason, Run, RunEvent, RunLog, RunStatus, RunTrigger
 from app.models.schedule import CheckSchedule
 
 __all__ = [
+    "ApiToken",
+    "AuditRecord",
     "Check",
     "CheckCluster",
     "CheckSchedule",

@@ -1,4 +1,5 @@
-"""Runs GraphQL operations straight against the schema, on the per-test database."""
+"""Runs GraphQL operations straight against the schema, on the per-test database, as the holder
+of a real API token (admin unless a test asks for another role)."""
 
 from __future__ import annotations
 
@@ -11,20 +12,38 @@ from strawberry.types import ExecutionResult
 from app.api.context import build_context
 from app.api.schema import schema
 from app.db import SessionFactory
+from app.domain.access import Principal, Role
+from app.keyring import Keyring
+from tests.fixtures.access import IssueToken, principal_of
 
 Execute = Callable[..., Awaitable[ExecutionResult]]
+ExecuteAs = Callable[[Role | None], Awaitable[Execute]]
 
 
 @pytest.fixture
-def execute(session_factory: SessionFactory) -> Execute:
+def execute_as(
+    session_factory: SessionFactory, keyring: Keyring, issue_token_for: IssueToken
+) -> ExecuteAs:
+    """An `execute` acting as the holder of a fresh token with `role` (None: no token at all)."""
+
+    async def make(role: Role | None) -> Execute:
+        principal: Principal | None = None
+        if role is not None:
+            principal = await principal_of(session_factory, keyring, await issue_token_for(role))
+
+        async def run(query: str, variables: dict[str, Any] | None = None) -> ExecutionResult:
+            context = build_context(session_factory, keyring=keyring, principal=principal)
+            return await schema.execute(query, variable_values=variables, context_value=context)
+
+        return run
+
+    return make
+
+
+@pytest.fixture
+async def execute(execute_as: ExecuteAs) -> Execute:
     """Each call is one operation with a fresh context, as one HTTP request would be."""
-
-    async def run(query: str, variables: dict[str, Any] | None = None) -> ExecutionResult:
-        return await schema.execute(
-            query, variable_values=variables, context_value=build_context(session_factory)
-        )
-
-    return run
+    return await execute_as(Role.ADMIN)
 
 
 @pytest.fixture

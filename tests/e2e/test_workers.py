@@ -63,14 +63,7 @@ async def test_two_workers_run_fifty_scheduled_runs_with_no_duplicates(
 
 
 async def test_a_sigkilled_worker_loses_no_run_and_leaks_no_pod(api_stack: PatrolStack) -> None:
-    environment = {
-        **os.environ,
-        **api_stack.database.environment(),
-        "PATROL_REDIS_URL": api_stack.redis_url,
-        "PATROL_PUBLIC_URL": api_stack.api_url,
-        "PATROL_LOCAL_CLUSTER": "false",
-        "PATROL_DATA_DIR": str(api_stack.runtime.settings.data_dir),
-    }
+    environment = {**os.environ, **api_stack.process_environment()}
     doomed = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

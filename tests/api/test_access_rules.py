@@ -1,0 +1,74 @@
+"""Every root field declares the role it needs; the declared roles are the ones the issue names."""
+
+from __future__ import annotations
+
+from app.api.access import required_role
+from app.api.schema import schema
+from app.domain.access import Role
+
+# What each role may do: viewer reads; editor changes checks and runs; admin owns clusters,
+# tokens and the audit log. A new root field must be added here with its role.
+EXPECTED_ROLES = {
+    "Query": {
+        "clusters": Role.VIEWER,
+        "cluster": Role.VIEWER,
+        "checks": Role.VIEWER,
+        "check": Role.VIEWER,
+        "runs": Role.VIEWER,
+        "run": Role.VIEWER,
+        "me": Role.VIEWER,
+        "apiTokens": Role.ADMIN,
+        "auditLog": Role.ADMIN,
+    },
+    "Mutation": {
+        "createCluster": Role.ADMIN,
+        "updateCluster": Role.ADMIN,
+        "deleteCluster": Role.ADMIN,
+        "createCheck": Role.EDITOR,
+        "updateCheck": Role.EDITOR,
+        "deleteCheck": Role.EDITOR,
+        "pauseCheck": Role.EDITOR,
+        "resumeCheck": Role.EDITOR,
+        "triggerCheck": Role.EDITOR,
+        "createApiToken": Role.ADMIN,
+        "revokeApiToken": Role.ADMIN,
+    },
+}
+
+
+def declared_roles() -> dict[str, dict[str, Role | None]]:
+    roots = {
+        "Query": schema.query,
+        "Mutation": schema.mutation,
+        "Subscription": schema.subscription,
+    }
+    declared: dict[str, dict[str, Role | None]] = {}
+    for root_name, root in roots.items():
+        if root is None:
+            continue
+        definition = root.__strawberry_definition__
+        declared[root_name] = {
+            schema.config.name_converter.get_graphql_name(field): required_role(field.extensions)
+            for field in definition.fields
+        }
+    return declared
+
+
+def test_every_query_mutation_and_subscription_declares_a_role() -> None:
+    unguarded = [
+        f"{root}.{field}"
+        for root, fields in declared_roles().items()
+        for field, role in fields.items()
+        if role is None
+    ]
+    assert unguarded == []
+
+
+def test_each_root_field_needs_the_role_the_access_table_gives_it() -> None:
+    assert declared_roles() == EXPECTED_ROLES
+
+
+def test_roles_are_ordered_viewer_editor_admin() -> None:
+    assert Role.ADMIN.allows(Role.EDITOR) and Role.ADMIN.allows(Role.VIEWER)
+    assert Role.EDITOR.allows(Role.VIEWER) and not Role.EDITOR.allows(Role.ADMIN)
+    assert not Role.VIEWER.allows(Role.EDITOR)
