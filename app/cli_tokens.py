@@ -30,7 +30,7 @@ async def _database(settings: Settings) -> AsyncIterator[tuple[SessionFactory, K
     engine = open_engine(settings)
     try:
         await check_database(engine)
-        await prepare_schema(engine, upgrade=settings.uses_embedded_database)
+        await prepare_schema(engine, upgrade=settings.uses_embedded_database, keyring=keyring)
         yield create_session_factory(engine), keyring
     finally:
         await engine.dispose()

@@ -15,7 +15,9 @@ POOL_SIZE = 20
 
 
 def create_engine(url: str, *, schema: str | None = None, **options: Any) -> AsyncEngine:
-    """An async engine; `schema` (PostgreSQL) puts Patrol's tables in that schema."""
+    """An async engine; `schema` (PostgreSQL) puts Patrol's tables in that schema. Statement
+    parameters are never logged or put in error messages: they carry encrypted credentials and
+    tokens' digests, and reports' errors."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -27,13 +29,15 @@ def create_engine(url: str, *, schema: str | None = None, **options: Any) -> Asy
         # connection in the pool instead is fair and costs microseconds.
         options.setdefault("pool_size", 1)
         options.setdefault("max_overflow", 0)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, hide_parameters=True, **options
+        )
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
     if schema is not None:
         options.setdefault("connect_args", {})["server_settings"] = {"search_path": schema}
     options.setdefault("pool_size", POOL_SIZE)
-    return create_async_engine(url, pool_pre_ping=True, **options)
+    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True, **options)
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

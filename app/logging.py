@@ -58,6 +58,24 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
     root.setLevel(level)
     for noisy in ("uvicorn.access", "arq.worker", "arq.jobs"):
         logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))
+    # At DEBUG these libraries log statement parameters, request and response bodies and URLs:
+    # pod manifests (with each run's report secret), tokens' digests, credentials.
+    for verbose in _LOGS_BODIES_AT_DEBUG:
+        logging.getLogger(verbose).setLevel(max(logging.getLevelName(level), logging.INFO))
+
+
+_LOGS_BODIES_AT_DEBUG = (
+    "sqlalchemy",
+    "aiosqlite",
+    "asyncpg",
+    "kubernetes",
+    "urllib3",
+    "httpx",
+    "httpcore",
+    "websockets",
+    "redis",
+    "asyncio",
+)
 
 
 def _identity(_logger: Any, _method: str, event_dict: Any) -> Any:

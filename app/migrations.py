@@ -15,20 +15,27 @@ from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers the tables)
 from alembic import command
+from app.keyring import Keyring
 
 ALEMBIC_DIR = Path(__file__).resolve().parent.parent / "alembic"
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
+def alembic_config(connection: Connection | None = None, keyring: Keyring | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(ALEMBIC_DIR))
     config.attributes["connection"] = connection
+    # Migrations that encrypt data already stored need the key.
+    config.attributes["keyring"] = keyring
     return config
 
 
-async def upgrade_database(engine: AsyncEngine, revision: str = "head") -> None:
+async def upgrade_database(
+    engine: AsyncEngine, revision: str = "head", *, keyring: Keyring | None = None
+) -> None:
     async with engine.connect() as connection:
-        await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
+        await connection.run_sync(
+            lambda sync: command.upgrade(alembic_config(sync, keyring), revision)
+        )
         await connection.commit()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -23,7 +23,7 @@ class Runtime:
     redis: Redis
     redis_url: str
     keyring: Keyring
-    kube: KubeGateway = field(default_factory=KubeGateway)
+    kube: KubeGateway
 
     @classmethod
     async def open(
@@ -33,7 +33,14 @@ class Runtime:
         queue = await JobQueue.connect(redis_url)
         redis: Redis = Redis.from_url(redis_url)
         return cls(
-            settings, engine, create_session_factory(engine), queue, redis, redis_url, keyring
+            settings,
+            engine,
+            create_session_factory(engine),
+            queue,
+            redis,
+            redis_url,
+            keyring,
+            KubeGateway(keyring),
         )
 
     async def close(self) -> None:

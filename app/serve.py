@@ -57,7 +57,7 @@ async def open_runtime(settings: Settings, stack: AsyncExitStack, *, upgrade: bo
     engine = open_engine(settings)
     stack.push_async_callback(engine.dispose)
     await check_database(engine)
-    await prepare_schema(engine, upgrade=upgrade)
+    await prepare_schema(engine, upgrade=upgrade, keyring=keyring)
     runtime = await Runtime.open(settings, redis_url=redis_url, engine=engine, keyring=keyring)
     stack.push_async_callback(runtime.close)
     return runtime

@@ -53,10 +53,12 @@ async def check_database(engine: AsyncEngine, *, timeout: float = 10) -> None:
         raise StartupError(f"cannot reach the database at {where}: {error}") from error
 
 
-async def prepare_schema(engine: AsyncEngine, *, upgrade: bool) -> None:
+async def prepare_schema(
+    engine: AsyncEngine, *, upgrade: bool, keyring: Keyring | None = None
+) -> None:
     """Upgrade the schema, or insist that it is current (external databases are upgraded on purpose)."""
     if upgrade:
-        await upgrade_database(engine)
+        await upgrade_database(engine, keyring=keyring)
         return
     current, head = await current_revision(engine), head_revision()
     if current != head:
@@ -98,7 +100,10 @@ async def upgrade(settings: Settings, revision: str) -> None:
     engine = open_engine(settings)
     try:
         await check_database(engine)
-        await upgrade_database(engine, revision)
+        try:
+            await upgrade_database(engine, revision, keyring=_keyring_if_configured(settings))
+        except RuntimeError as error:  # a migration's own refusal, worded for the operator
+            raise StartupError(f"cannot upgrade the database: {error}") from None
         log.info("database upgraded", database=describe_database(settings.resolved_database_url))
     finally:
         await engine.dispose()
@@ -119,6 +124,13 @@ def load_keyring(settings: Settings) -> Keyring:
         return Keyring(current, previous)
     except InvalidKey as error:
         raise StartupError(f"invalid secret key: {error}") from None
+
+
+def _keyring_if_configured(settings: Settings) -> Keyring | None:
+    """`db upgrade` needs the key only when stored data must be encrypted; the migration says so."""
+    if settings.secret_key is None and not settings.secret_key_path.exists():
+        return None
+    return load_keyring(settings)
 
 
 def _key_from_file(settings: Settings) -> str:

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
-from alembic import op
 
+from alembic import op
 
 revision: str = "ef341f8f2cce"
 down_revision: str | Sequence[str] | None = "47fd1addd94f"

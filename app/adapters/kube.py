@@ -7,20 +7,24 @@ Objects travel as plain JSON dicts (camelCase, as the API spells them): response
 from __future__ import annotations
 
 import asyncio
+import base64
+import copy
 import json
-import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import urllib3
-import yaml
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.watch.watch import iter_resp_lines
 
+from app.adapters.credential_files import CredentialFiles
+from app.domain.kubeconfig import parse_kubeconfig
+from app.errors import PatrolError
+from app.keyring import Keyring, UnreadableSecret
 from app.models import Cluster, ConnectionKind
 
 T = TypeVar("T")
@@ -68,29 +72,92 @@ def _translate(error: Exception) -> KubeError:
     return KubeError(f"{type(error).__name__}: {error}", status=None)
 
 
-def configuration_for(cluster: Cluster) -> k8s.Configuration:
+class ClusterConfigError(KubeError):
+    """The cluster's stored connection cannot be used (credentials unreadable or invalid). The
+    message never quotes the credentials."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=None)
+
+    @property
+    def transient(self) -> bool:
+        return False
+
+
+def configuration_for(
+    cluster: Cluster, keyring: Keyring, files: CredentialFiles
+) -> k8s.Configuration:
+    """The client configuration for a cluster; its secrets are decrypted here and nowhere else."""
     configuration = k8s.Configuration()
     # Launches, finalizers and the reaper share one client: keep enough connections for them.
     configuration.connection_pool_maxsize = CONNECTIONS_PER_CLUSTER
-    if cluster.connection_kind is ConnectionKind.IN_CLUSTER:
-        k8s_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
-        return configuration
-    if cluster.connection_kind is ConnectionKind.KUBECONFIG:
-        k8s_config.load_kube_config_from_dict(  # type: ignore[no-untyped-call]
-            yaml.safe_load(cluster.kubeconfig or ""),
-            context=cluster.kube_context,
-            client_configuration=configuration,
-        )
-        return configuration
-    configuration.host = (cluster.api_url or "").rstrip("/")
-    if cluster.token:
-        configuration.api_key = {"authorization": f"Bearer {cluster.token}"}
-    if cluster.ca_cert:
-        with tempfile.NamedTemporaryFile("w", suffix=".crt", delete=False) as handle:
-            handle.write(cluster.ca_cert)
-        configuration.ssl_ca_cert = handle.name
-    configuration.verify_ssl = not cluster.insecure_skip_tls_verify
+    try:
+        if cluster.connection_kind is ConnectionKind.IN_CLUSTER:
+            k8s_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+        elif cluster.connection_kind is ConnectionKind.KUBECONFIG:
+            _load_kubeconfig(cluster, keyring, files, configuration)
+        else:
+            _load_url_and_token(cluster, keyring, files, configuration)
+    except PatrolError as error:
+        raise ClusterConfigError(f"cluster {cluster.name}: {error.message}") from None
+    except UnreadableSecret as error:
+        raise ClusterConfigError(f"cluster {cluster.name}: {error}") from None
+    except Exception as error:
+        # Loader messages may quote what they read: say only what kind of failure it was.
+        raise ClusterConfigError(
+            f"cluster {cluster.name}: its connection settings cannot be loaded "
+            f"({type(error).__name__})"
+        ) from None
     return configuration
+
+
+def _load_kubeconfig(
+    cluster: Cluster, keyring: Keyring, files: CredentialFiles, configuration: k8s.Configuration
+) -> None:
+    if cluster.kubeconfig_encrypted is None:
+        raise ClusterConfigError(f"cluster {cluster.name}: no kubeconfig is stored")
+    kubeconfig = parse_kubeconfig(
+        keyring.decrypt(cluster.kubeconfig_encrypted), cluster.kube_context
+    )
+    k8s_config.load_kube_config_from_dict(  # type: ignore[no-untyped-call]
+        _inline_data_as_files(kubeconfig.document, files),
+        context=kubeconfig.context,
+        client_configuration=configuration,
+        persist_config=False,
+    )
+
+
+def _inline_data_as_files(document: dict[str, Any], files: CredentialFiles) -> dict[str, Any]:
+    """A copy whose `*-data` entries name private files instead: otherwise the client writes them
+    to temp files of its own that outlive the process when it is killed."""
+    document = copy.deepcopy(document)
+    sections = (("clusters", "cluster"), ("users", "user"))
+    for section, key in sections:
+        for entry in document.get(section) or []:
+            body = entry.get(key) if isinstance(entry, dict) else None
+            if not isinstance(body, dict):
+                continue
+            for name in _DATA_FILE_KEYS:
+                data = body.pop(f"{name}-data", None)
+                if data:
+                    body[name] = files.path_for(base64.b64decode(data))
+    return document
+
+
+_DATA_FILE_KEYS = ("certificate-authority", "client-certificate", "client-key")
+
+
+def _load_url_and_token(
+    cluster: Cluster, keyring: Keyring, files: CredentialFiles, configuration: k8s.Configuration
+) -> None:
+    configuration.host = (cluster.api_url or "").rstrip("/")
+    if cluster.token_encrypted:
+        token = keyring.decrypt(cluster.token_encrypted)
+        configuration.api_key = {"authorization": f"Bearer {token}"}
+    if cluster.ca_cert_encrypted:
+        ca_cert = keyring.decrypt(cluster.ca_cert_encrypted)
+        configuration.ssl_ca_cert = files.path_for(ca_cert.encode())
+    configuration.verify_ssl = not cluster.insecure_skip_tls_verify
 
 
 class ClusterClient:
@@ -232,8 +299,10 @@ def _json(response: Any) -> dict[str, Any]:
 class KubeGateway:
     """One ClusterClient per cluster (rebuilt when the cluster's connection changes)."""
 
-    def __init__(self, *, max_threads: int = 32) -> None:
+    def __init__(self, keyring: Keyring, *, max_threads: int = 32) -> None:
         self.executor = ThreadPoolExecutor(max_threads, thread_name_prefix="kube")
+        self._keyring = keyring
+        self._files = CredentialFiles()
         self._clients: dict[Any, tuple[Any, ClusterClient]] = {}
 
     def client(self, cluster: Cluster) -> ClusterClient:
@@ -242,7 +311,9 @@ class KubeGateway:
             return cached[1]
         if cached is not None:
             cached[1].close()
-        created = ClusterClient(configuration_for(cluster), self.executor)
+        created = ClusterClient(
+            configuration_for(cluster, self._keyring, self._files), self.executor
+        )
         self._clients[cluster.id] = (cluster.updated_at, created)
         return created
 
@@ -251,3 +322,4 @@ class KubeGateway:
             cluster_client.close()
         self._clients.clear()
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self._files.close()

@@ -25,14 +25,16 @@ class Mutation:
     async def create_cluster(self, info: Info, input: CreateClusterInput) -> ClusterType:
         draft = input.to_draft()
         async with info.context.session_factory.begin() as session:
-            cluster = await clusters.create_cluster(session, draft)
+            cluster = await clusters.create_cluster(session, draft, info.context.keyring)
         return ClusterType.from_model(cluster)
 
     @guarded_mutation(Role.ADMIN)
     async def update_cluster(self, info: Info, input: UpdateClusterInput) -> ClusterType:
         cluster_id, changes = parse_id(input.id), input.to_changes()
         async with info.context.session_factory.begin() as session:
-            cluster = await clusters.update_cluster(session, cluster_id, changes)
+            cluster = await clusters.update_cluster(
+                session, cluster_id, changes, info.context.keyring
+            )
         return ClusterType.from_model(cluster)
 
     @guarded_mutation(Role.ADMIN, "Deletes the cluster, its check memberships and its runs.")

@@ -63,7 +63,7 @@ class ClusterType:
             context=cluster.kube_context,
             insecure_skip_tls_verify=cluster.insecure_skip_tls_verify,
             default_namespace=cluster.default_namespace,
-            has_credentials=any((cluster.kubeconfig, cluster.token, cluster.ca_cert)),
+            has_credentials=cluster.has_credentials,
             created_at=cluster.created_at,
             updated_at=cluster.updated_at,
         )

@@ -25,13 +25,22 @@ class Cluster(SQLModel, table=True):
     description: str = ""
     labels: dict[str, str] = Field(default_factory=dict, sa_column=json_column())
     connection_kind: ConnectionKind = Field(sa_column=enum_column(ConnectionKind))
-    # Connection secrets: written by mutations, never returned by the API.
-    kubeconfig: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+    # Connection secrets, encrypted with the keyring: written by mutations, decrypted only by the
+    # Kubernetes adapter, never returned by the API.
+    kubeconfig_encrypted: str | None = Field(
+        default=None, sa_column=sa.Column(sa.Text(), nullable=True)
+    )
     kube_context: str | None = None
     api_url: str | None = None
-    token: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
-    ca_cert: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+    token_encrypted: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+    ca_cert_encrypted: str | None = Field(
+        default=None, sa_column=sa.Column(sa.Text(), nullable=True)
+    )
     insecure_skip_tls_verify: bool = False
     default_namespace: str = "default"
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+
+    @property
+    def has_credentials(self) -> bool:
+        return any((self.kubeconfig_encrypted, self.token_encrypted, self.ca_cert_encrypted))

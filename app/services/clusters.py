@@ -14,8 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.domain.kubeconfig import parse_kubeconfig
 from app.domain.names import validate_dns_label, validate_dns_subdomain, validate_labels
 from app.errors import Conflict, InvalidInput, NotFound
+from app.keyring import Keyring
 from app.models import Cluster, ConnectionKind
 from app.models.columns import utcnow
 from app.services.patch import UNCHANGED, Unchanged, pick
@@ -27,11 +29,11 @@ class ClusterDraft:
     connection_kind: ConnectionKind
     description: str = ""
     labels: dict[str, str] = field(default_factory=dict)
-    kubeconfig: str | None = None
+    kubeconfig: str | None = field(default=None, repr=False)
     kube_context: str | None = None
     api_url: str | None = None
-    token: str | None = None
-    ca_cert: str | None = None
+    token: str | None = field(default=None, repr=False)
+    ca_cert: str | None = field(default=None, repr=False)
     insecure_skip_tls_verify: bool = False
     default_namespace: str = "default"
 
@@ -42,30 +44,33 @@ class ClusterChanges:
     connection_kind: ConnectionKind | Unchanged = UNCHANGED
     description: str | Unchanged = UNCHANGED
     labels: dict[str, str] | Unchanged = UNCHANGED
-    kubeconfig: str | Unchanged | None = UNCHANGED
+    kubeconfig: str | Unchanged | None = field(default=UNCHANGED, repr=False)
     kube_context: str | Unchanged | None = UNCHANGED
     api_url: str | Unchanged | None = UNCHANGED
-    token: str | Unchanged | None = UNCHANGED
-    ca_cert: str | Unchanged | None = UNCHANGED
+    token: str | Unchanged | None = field(default=UNCHANGED, repr=False)
+    ca_cert: str | Unchanged | None = field(default=UNCHANGED, repr=False)
     insecure_skip_tls_verify: bool | Unchanged = UNCHANGED
     default_namespace: str | Unchanged = UNCHANGED
 
 
-async def create_cluster(session: AsyncSession, draft: ClusterDraft) -> Cluster:
+async def create_cluster(session: AsyncSession, draft: ClusterDraft, keyring: Keyring) -> Cluster:
+    secrets = _Secrets(
+        kubeconfig=_present(draft.kubeconfig),
+        token=_present(draft.token),
+        ca_cert=_present(draft.ca_cert),
+    )
     cluster = Cluster(
         name=draft.name,
         connection_kind=draft.connection_kind,
         description=draft.description,
         labels=draft.labels,
-        kubeconfig=draft.kubeconfig,
-        kube_context=draft.kube_context,
-        api_url=draft.api_url,
-        token=draft.token,
-        ca_cert=draft.ca_cert,
+        kube_context=_present(draft.kube_context),
+        api_url=_present(draft.api_url),
         insecure_skip_tls_verify=draft.insecure_skip_tls_verify,
         default_namespace=draft.default_namespace,
     )
-    _validate(cluster)
+    _validate(cluster, secrets, stored=_Stored())
+    _store_secrets(cluster, secrets, keyring)
     await _ensure_name_free(session, cluster.name, except_id=None)
     session.add(cluster)
     await _flush(session, cluster.name)
@@ -73,25 +78,40 @@ async def create_cluster(session: AsyncSession, draft: ClusterDraft) -> Cluster:
 
 
 async def update_cluster(
-    session: AsyncSession, cluster_id: uuid.UUID, changes: ClusterChanges
+    session: AsyncSession, cluster_id: uuid.UUID, changes: ClusterChanges, keyring: Keyring
 ) -> Cluster:
+    """Omitted secrets stay as stored; null (or blank) clears one."""
     cluster = await get_cluster(session, cluster_id)
+    secrets = _Secrets(
+        kubeconfig=_changed_secret(changes.kubeconfig),
+        token=_changed_secret(changes.token),
+        ca_cert=_changed_secret(changes.ca_cert),
+    )
+    if (
+        changes.kube_context is not UNCHANGED
+        and changes.kube_context != cluster.kube_context
+        and secrets.kubeconfig is UNCHANGED
+        and cluster.kubeconfig_encrypted is not None
+    ):
+        raise InvalidInput(
+            "kubeconfig: send the kubeconfig again to change its context "
+            "(the stored one is never read back)",
+            field="kubeconfig",
+        )
     with session.no_autoflush:
         renamed = changes.name is not UNCHANGED and changes.name != cluster.name
         cluster.name = pick(changes.name, cluster.name)
         cluster.connection_kind = pick(changes.connection_kind, cluster.connection_kind)
         cluster.description = pick(changes.description, cluster.description)
         cluster.labels = pick(changes.labels, cluster.labels)
-        cluster.kubeconfig = pick(changes.kubeconfig, cluster.kubeconfig)
-        cluster.kube_context = pick(changes.kube_context, cluster.kube_context)
-        cluster.api_url = pick(changes.api_url, cluster.api_url)
-        cluster.token = pick(changes.token, cluster.token)
-        cluster.ca_cert = pick(changes.ca_cert, cluster.ca_cert)
+        cluster.kube_context = _present(pick(changes.kube_context, cluster.kube_context))
+        cluster.api_url = _present(pick(changes.api_url, cluster.api_url))
         cluster.insecure_skip_tls_verify = pick(
             changes.insecure_skip_tls_verify, cluster.insecure_skip_tls_verify
         )
         cluster.default_namespace = pick(changes.default_namespace, cluster.default_namespace)
-        _validate(cluster)
+        _validate(cluster, secrets, stored=_Stored.of(cluster))
+        _store_secrets(cluster, secrets, keyring)
         if renamed:
             await _ensure_name_free(session, cluster.name, except_id=cluster.id)
     cluster.updated_at = utcnow()
@@ -114,31 +134,84 @@ async def get_cluster(session: AsyncSession, cluster_id: uuid.UUID) -> Cluster:
     return cluster
 
 
-def _validate(cluster: Cluster) -> None:
+@dataclass(frozen=True, slots=True)
+class _Secrets:
+    """Secrets given by the caller: a value, None (absent or cleared), or UNCHANGED."""
+
+    kubeconfig: str | Unchanged | None
+    token: str | Unchanged | None
+    ca_cert: str | Unchanged | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """Which secrets the cluster already holds (their values are never read here)."""
+
+    kubeconfig: bool = False
+    token: bool = False
+    ca_cert: bool = False
+
+    @classmethod
+    def of(cls, cluster: Cluster) -> _Stored:
+        return cls(
+            kubeconfig=cluster.kubeconfig_encrypted is not None,
+            token=cluster.token_encrypted is not None,
+            ca_cert=cluster.ca_cert_encrypted is not None,
+        )
+
+
+def _present(value: str | None) -> str | None:
+    """Blank strings count as absent, so that `hasCredentials` stays truthful."""
+    return value if value is not None and value.strip() else None
+
+
+def _changed_secret(value: str | Unchanged | None) -> str | Unchanged | None:
+    return UNCHANGED if value is UNCHANGED else _present(value)
+
+
+def _will_hold(given: str | Unchanged | None, stored: bool) -> bool:
+    return stored if given is UNCHANGED else given is not None
+
+
+def _validate(cluster: Cluster, secrets: _Secrets, *, stored: _Stored) -> None:
     validate_dns_subdomain(cluster.name, field="name")
     cluster.labels = validate_labels(cluster.labels, field="labels")
     validate_dns_label(cluster.default_namespace, field="defaultNamespace")
-    # Blank strings count as absent so that `hasCredentials` stays truthful.
-    for attribute in ("kubeconfig", "kube_context", "api_url", "token", "ca_cert"):
-        value = getattr(cluster, attribute)
-        if isinstance(value, str) and not value.strip():
-            setattr(cluster, attribute, None)
     if cluster.api_url is not None:
         parsed = urlparse(cluster.api_url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise InvalidInput(
-                f"apiUrl: {cluster.api_url!r} is not an http(s) URL such as https://10.0.0.1:6443",
+                "apiUrl: not an http(s) URL such as https://10.0.0.1:6443", field="apiUrl"
+            )
+        if parsed.username is not None or parsed.password is not None:
+            # Never echo it: the userinfo is a credential.
+            raise InvalidInput(
+                "apiUrl: must not carry credentials (user:password@); use token instead",
                 field="apiUrl",
             )
-    if cluster.connection_kind is ConnectionKind.KUBECONFIG and cluster.kubeconfig is None:
+    if isinstance(secrets.kubeconfig, str):
+        parse_kubeconfig(secrets.kubeconfig, cluster.kube_context)
+    kind = cluster.connection_kind
+    if kind is ConnectionKind.KUBECONFIG and not _will_hold(secrets.kubeconfig, stored.kubeconfig):
         raise InvalidInput(
             "kubeconfig: required when connectionKind is KUBECONFIG", field="kubeconfig"
         )
-    if cluster.connection_kind is ConnectionKind.TOKEN:
+    if kind is ConnectionKind.TOKEN:
         if cluster.api_url is None:
             raise InvalidInput("apiUrl: required when connectionKind is TOKEN", field="apiUrl")
-        if cluster.token is None:
+        if not _will_hold(secrets.token, stored.token):
             raise InvalidInput("token: required when connectionKind is TOKEN", field="token")
+
+
+def _store_secrets(cluster: Cluster, secrets: _Secrets, keyring: Keyring) -> None:
+    def sealed(value: str | Unchanged | None, current: str | None) -> str | None:
+        if value is UNCHANGED:
+            return current
+        return None if value is None else keyring.encrypt(value)
+
+    cluster.kubeconfig_encrypted = sealed(secrets.kubeconfig, cluster.kubeconfig_encrypted)
+    cluster.token_encrypted = sealed(secrets.token, cluster.token_encrypted)
+    cluster.ca_cert_encrypted = sealed(secrets.ca_cert, cluster.ca_cert_encrypted)
 
 
 async def _ensure_name_free(

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
 
+from app.models import Cluster
 from tests.api.builders import (
     CLUSTER_FIELDS,
     CLUSTERS,
@@ -16,7 +18,10 @@ from tests.api.builders import (
 
 SECRETS = {
     "kubeconfig": (
-        "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user: {token: KUBECONFIG-SECRET}\n"
+        "apiVersion: v1\nkind: Config\n"
+        "clusters:\n- name: c\n  cluster: {server: 'https://10.0.0.2:6443'}\n"
+        "users:\n- name: u\n  user: {token: KUBECONFIG-SECRET}\n"
+        "contexts:\n- name: admin\n  context: {cluster: c, user: u}\n"
     ),
     "token": "TOKEN-SECRET-123",
     "caCert": "-----BEGIN CERTIFICATE-----\nCA-SECRET\n-----END CERTIFICATE-----",
@@ -189,3 +194,78 @@ async def test_refuses_null_for_a_required_field_on_update(gql: Any, execute: An
     created = (await gql(CREATE_CLUSTER, {"input": cluster_input()}))["createCluster"]
     result = await execute(UPDATE_CLUSTER, {"input": {"id": created["id"], "name": None}})
     assert error_codes(result) == [("BAD_USER_INPUT", "name")]
+
+
+async def test_an_api_url_carrying_credentials_is_refused_without_echoing_them(
+    execute: Any,
+) -> None:
+    result = await execute(
+        CREATE_CLUSTER,
+        {
+            "input": cluster_input(
+                "tok", connectionKind="TOKEN", apiUrl="https://admin:hunter2@10.0.0.1", token="t"
+            )
+        },
+    )
+    assert error_codes(result) == [("BAD_USER_INPUT", "apiUrl")]
+    assert "hunter2" not in repr(result.errors) and "credentials" in result.errors[0].message
+
+
+async def test_stored_secrets_are_encrypted_kept_by_omission_and_cleared_by_null(
+    gql: Any, session_factory: Any, keyring: Any
+) -> None:
+    created = (
+        await gql(
+            CREATE_CLUSTER,
+            {
+                "input": cluster_input(
+                    "tok",
+                    connectionKind="TOKEN",
+                    apiUrl="https://10.0.0.1:6443",
+                    token=SECRETS["token"],
+                    caCert=SECRETS["caCert"],
+                )
+            },
+        )
+    )["createCluster"]
+    await gql(UPDATE_CLUSTER, {"input": {"id": created["id"], "description": "kept"}})
+    async with session_factory() as session:
+        stored = await session.get(Cluster, uuid.UUID(created["id"]))
+    assert SECRETS["token"] not in (stored.token_encrypted or "")
+    assert keyring.decrypt(stored.token_encrypted) == SECRETS["token"]
+    assert keyring.decrypt(stored.ca_cert_encrypted) == SECRETS["caCert"]
+
+    cleared = (await gql(UPDATE_CLUSTER, {"input": {"id": created["id"], "caCert": None}}))[
+        "updateCluster"
+    ]
+    assert cleared["hasCredentials"] is True
+    async with session_factory() as session:
+        stored = await session.get(Cluster, uuid.UUID(created["id"]))
+    assert stored.ca_cert_encrypted is None and stored.token_encrypted is not None
+
+
+async def test_changing_a_kubeconfig_context_needs_the_kubeconfig_again(
+    gql: Any, execute: Any
+) -> None:
+    created = (
+        await gql(
+            CREATE_CLUSTER,
+            {
+                "input": cluster_input(
+                    "kc",
+                    connectionKind="KUBECONFIG",
+                    kubeconfig=SECRETS["kubeconfig"],
+                    context="admin",
+                )
+            },
+        )
+    )["createCluster"]
+    refused = await execute(UPDATE_CLUSTER, {"input": {"id": created["id"], "context": "other"}})
+    assert error_codes(refused) == [("BAD_USER_INPUT", "kubeconfig")]
+    assert "send the kubeconfig again" in refused.errors[0].message
+    unknown = await execute(
+        UPDATE_CLUSTER,
+        {"input": {"id": created["id"], "context": "other", "kubeconfig": SECRETS["kubeconfig"]}},
+    )
+    assert "no entry named 'other' in contexts" in unknown.errors[0].message
+    assert "KUBECONFIG-SECRET" not in repr(unknown.errors)

@@ -8,6 +8,7 @@ import pytest
 
 from app.db import SessionFactory
 from app.errors import Conflict
+from app.keyring import Keyring
 from app.models import ConnectionKind
 from app.services import checks, clusters
 from app.services.checks import CheckDraft
@@ -20,16 +21,16 @@ async def skip_existence_check(*_args: Any, **_kwargs: Any) -> None:
 
 
 async def test_a_duplicate_cluster_name_caught_by_the_database_is_a_conflict(
-    session_factory: SessionFactory, monkeypatch: pytest.MonkeyPatch
+    session_factory: SessionFactory, keyring: Keyring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     draft = ClusterDraft(name="prod", connection_kind=ConnectionKind.LOCAL)
     async with session_factory.begin() as session:
-        await clusters.create_cluster(session, draft)
+        await clusters.create_cluster(session, draft, keyring)
     monkeypatch.setattr(clusters, "_ensure_name_free", skip_existence_check)
 
     with pytest.raises(Conflict) as raised:
         async with session_factory.begin() as session:
-            await clusters.create_cluster(session, draft)
+            await clusters.create_cluster(session, draft, keyring)
     assert raised.value.field == "name"
 
 

@@ -1,11 +1,24 @@
+import uuid
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db import create_engine
+from app.keyring import Keyring, generate_key
 from app.migrations import current_revision, head_revision, schema_drift, upgrade_database
 
-EXPECTED_TABLES = {"cluster", "check", "check_cluster", "run", "run_log", "run_event"}
+EXPECTED_TABLES = {
+    "cluster",
+    "check",
+    "check_cluster",
+    "run",
+    "run_log",
+    "run_event",
+    "api_token",
+    "audit_record",
+}
 
 
 async def assert_upgrade_creates_everything_without_drift(url: str) -> None:
@@ -52,5 +65,47 @@ async def test_drift_detection_notices_a_table_the_migrations_do_not_create(
         async with engine.begin() as connection:
             await connection.exec_driver_sql("DROP TABLE run_event")
         assert await schema_drift(engine) != []
+    finally:
+        await engine.dispose()
+
+
+async def _database_with_plaintext_credentials(path: Path) -> AsyncEngine:
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    await upgrade_database(engine, "ef341f8f2cce")
+    async with engine.begin() as connection:
+        await connection.execute(
+            sa.text(
+                "INSERT INTO cluster (id, name, description, labels, connection_kind, kubeconfig, "
+                "token, ca_cert, insecure_skip_tls_verify, default_namespace, created_at, "
+                "updated_at) VALUES (:id, 'old', '', '{}', 'token', NULL, 'plain-token', "
+                "'plain-ca', 0, 'default', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            ),
+            {"id": uuid.uuid4().hex},
+        )
+    return engine
+
+
+async def test_upgrading_encrypts_credentials_stored_in_plain_text(tmp_path: Path) -> None:
+    engine = await _database_with_plaintext_credentials(tmp_path / "old.db")
+    keyring = Keyring(generate_key())
+    try:
+        await upgrade_database(engine, keyring=keyring)
+        async with engine.connect() as connection:
+            token, ca_cert = (
+                await connection.execute(
+                    sa.text("SELECT token_encrypted, ca_cert_encrypted FROM cluster")
+                )
+            ).one()
+        assert "plain" not in token and "plain" not in ca_cert
+        assert keyring.decrypt(token) == "plain-token" and keyring.decrypt(ca_cert) == "plain-ca"
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrading_credentials_without_a_key_stops_with_a_sentence(tmp_path: Path) -> None:
+    engine = await _database_with_plaintext_credentials(tmp_path / "old.db")
+    try:
+        with pytest.raises(RuntimeError, match="PATROL_SECRET_KEY"):
+            await upgrade_database(engine)
     finally:
         await engine.dispose()
