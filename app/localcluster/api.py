@@ -18,6 +18,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from app.localcluster.cluster import Cluster
 from app.localcluster.errors import ApiError, bad_request, invalid, status_body, success_status
+from app.localcluster.fault_requests import apply_fault_request, parse_fault_request
 from app.localcluster.faults import fault_status
 from app.localcluster.kubelet import PodWorker
 from app.localcluster.logs import LogBuffer
@@ -83,7 +84,7 @@ async def _json_body(request: Request[Any, Any, Any]) -> Object:
     raw = await request.body()
     try:
         body = json.loads(raw or b"null")
-    except ValueError:
+    except (ValueError, RecursionError):
         raise bad_request("the body of the request could not be decoded as JSON") from None
     if not isinstance(body, dict):
         raise bad_request("the body of the request must be a JSON object")
@@ -516,24 +517,11 @@ def create_local_cluster_app(cluster: Cluster) -> Litestar:
         """Non-Kubernetes admin endpoint: steers a cluster running in another process."""
         try:
             body = await _json_body(request)
-            action = body.pop("action", None)
-            if action == "fail_requests":
-                cluster.faults.fail_requests(**body)
-            elif action == "delay_requests":
-                cluster.faults.delay_requests(**body)
-            elif action == "clear":
-                cluster.faults.clear()
-            elif action == "drop_watches":
-                cluster.drop_watches()
-            elif action == "compact":
-                cluster.compact()
-            else:
-                raise bad_request(f"unknown action: {action!r}")
-        except TypeError as error:
-            return _error(bad_request(str(error)))
+            fault_request = parse_fault_request(body)
         except ApiError as error:
             return _error(error)
-        return _json({"ok": True, "action": action})
+        apply_fault_request(cluster, fault_request)
+        return _json({"ok": True, "action": body["action"]})
 
     def not_found_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
         if exc.status_code == 405:
