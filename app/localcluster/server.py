@@ -16,6 +16,7 @@ from app.localcluster.api import create_local_cluster_app
 from app.localcluster.cluster import Cluster
 from app.localcluster.faults import Faults
 from app.localcluster.kubeconfig import api_client
+from app.localcluster.listen import require_loopback
 
 T = TypeVar("T")
 
@@ -28,7 +29,8 @@ class _Server(uvicorn.Server):
 
 
 class LocalCluster:
-    """A local Kubernetes API server + kubelet, served by uvicorn on the running event loop."""
+    """A local Kubernetes API server + kubelet, served by uvicorn on the running event loop.
+    `start()` listens on a loopback address only, unless `expose=True`."""
 
     def __init__(
         self, image_commands: Mapping[str, Sequence[str]] | None = None, **cluster_options: Any
@@ -43,7 +45,9 @@ class LocalCluster:
     def faults(self) -> Faults:
         return self.cluster.faults
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+    async def start(self, host: str = "127.0.0.1", port: int = 0, *, expose: bool = False) -> str:
+        """Listens on `host`, which must be a loopback address unless `expose`; returns the URL."""
+        host = require_loopback(host, expose=expose)
         # proto=IPPROTO_TCP lets asyncio set TCP_NODELAY on accepted connections; without it every
         # response stalls ~40 ms on Nagle + delayed ACK.
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -107,9 +111,11 @@ class ThreadedLocalCluster:
         self.local: LocalCluster | None = None
         self.url = ""
 
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> ThreadedLocalCluster:
+    def start(
+        self, host: str = "127.0.0.1", port: int = 0, *, expose: bool = False
+    ) -> ThreadedLocalCluster:
         self._thread = threading.Thread(
-            target=self._main, args=(host, port), name="patrol-local-cluster", daemon=True
+            target=self._main, args=(host, port, expose), name="patrol-local-cluster", daemon=True
         )
         self._thread.start()
         self._ready.wait()
@@ -117,15 +123,15 @@ class ThreadedLocalCluster:
             raise self._error
         return self
 
-    def _main(self, host: str, port: int) -> None:
-        asyncio.run(self._serve(host, port))
+    def _main(self, host: str, port: int, expose: bool) -> None:
+        asyncio.run(self._serve(host, port, expose))
 
-    async def _serve(self, host: str, port: int) -> None:
+    async def _serve(self, host: str, port: int, expose: bool) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop_requested = asyncio.Event()
         try:
             self.local = LocalCluster(self._image_commands, **self._options)
-            self.url = await self.local.start(host, port)
+            self.url = await self.local.start(host, port, expose=expose)
         except BaseException as error:
             self._error = error
             self._ready.set()
@@ -179,7 +185,8 @@ def start_in_thread(
     *,
     host: str = "127.0.0.1",
     port: int = 0,
+    expose: bool = False,
     **cluster_options: Any,
 ) -> ThreadedLocalCluster:
     """Starts a local cluster on a background thread; `.url`, `.stop()`, `.faults`, `.call()`."""
-    return ThreadedLocalCluster(image_commands, cluster_options).start(host, port)
+    return ThreadedLocalCluster(image_commands, cluster_options).start(host, port, expose=expose)
