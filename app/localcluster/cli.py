@@ -37,7 +37,8 @@ def local_cluster(
 
 
 async def _serve(host: str, port: int, expose: bool) -> None:
-    cluster = LocalCluster()
+    # HTTPS: kubectl sends a kubeconfig's credentials to TLS servers only.
+    cluster = LocalCluster(tls=True)
     url = await cluster.start(host, port, expose=expose)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -46,7 +47,7 @@ async def _serve(host: str, port: int, expose: bool) -> None:
     typer.echo(f"Local cluster listening on {url}")
     typer.echo(f"Fault injection: POST {url}/_local/faults")
     typer.echo("kubeconfig:\n")
-    typer.echo(kubeconfig_yaml(url))
+    typer.echo(kubeconfig_yaml(url, certificate_authority=cluster.certificate_authority))
     try:
         await stop.wait()
     finally:
