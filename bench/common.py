@@ -73,12 +73,13 @@ async def bench_runtime(
 @dataclass(frozen=True)
 class LocalClusterAccess:
     url: str
+    token: str
     ca_cert: str
 
 
 @asynccontextmanager
 async def local_cluster_process() -> AsyncIterator[LocalClusterAccess]:
-    """`patrol local-cluster` in its own process, as a real cluster would be; its URL and
+    """`patrol local-cluster` in its own process, as a real cluster would be; its URL, token and
     certificate come from the kubeconfig it prints, as a user would take them."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -99,6 +100,7 @@ async def local_cluster_process() -> AsyncIterator[LocalClusterAccess]:
         cluster = kubeconfig["clusters"][0]["cluster"]
         yield LocalClusterAccess(
             url=cluster["server"],
+            token=kubeconfig["users"][0]["user"]["token"],
             ca_cert=base64.b64decode(cluster["certificate-authority-data"]).decode(),
         )
     finally:

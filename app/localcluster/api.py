@@ -16,6 +16,7 @@ from litestar.params import FromPath
 from litestar.response import Stream
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from app.localcluster.auth import Authenticator, with_authentication
 from app.localcluster.cluster import Cluster
 from app.localcluster.errors import ApiError, bad_request, invalid, status_body, success_status
 from app.localcluster.fault_requests import apply_fault_request, parse_fault_request
@@ -446,10 +447,17 @@ def method_not_allowed(method: str) -> ApiError:
     )
 
 
-def faults_middleware(cluster: Cluster) -> Any:
+def faults_middleware(cluster: Cluster, authenticator: Authenticator) -> Any:
+    """Injected faults hit authenticated requests only: an anonymous health probe must not use up
+    a fault meant for an API client."""
+
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == ScopeType.HTTP and not scope["path"].startswith(ADMIN_PREFIX):
+            if (
+                scope["type"] == ScopeType.HTTP
+                and not scope["path"].startswith(ADMIN_PREFIX)
+                and authenticator.accepts(scope)
+            ):
                 decision = cluster.faults.take(scope["path"])
                 if decision.delay:
                     await asyncio.sleep(decision.delay)
@@ -466,8 +474,10 @@ def faults_middleware(cluster: Cluster) -> Any:
     return factory
 
 
-def create_local_cluster_app(cluster: Cluster) -> Litestar:
+def create_local_cluster_app(cluster: Cluster, *, token: str) -> ASGIApp:
+    """The API server; every request but the public-info endpoints needs `token` (see auth.py)."""
     handlers = ApiHandlers(cluster)
+    authenticator = Authenticator(token)
 
     @route(
         "/api/v1/{path:path}",
@@ -530,7 +540,7 @@ def create_local_cluster_app(cluster: Cluster) -> Litestar:
             return _error(not_found_path())
         return _json(status_body(exc.status_code, "BadRequest", str(exc.detail)), exc.status_code)
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             core_v1,
             api_versions,
@@ -540,8 +550,9 @@ def create_local_cluster_app(cluster: Cluster) -> Litestar:
             health,
             steer_faults,
         ],
-        middleware=[faults_middleware(cluster)],
+        middleware=[faults_middleware(cluster, authenticator)],
         exception_handlers={HTTPException: not_found_handler},
         openapi_config=None,
         logging_config=None,
     )
+    return with_authentication(app, authenticator)

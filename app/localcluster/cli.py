@@ -20,8 +20,8 @@ def local_cluster(
     expose: bool = typer.Option(
         False,
         "--expose",
-        help="Allow a non-loopback --host: anyone who can reach it can run commands on this "
-        "machine.",
+        help="Allow a non-loopback --host: anyone who can reach it and holds the token can run "
+        "commands on this machine.",
     ),
 ) -> None:
     """Run a local Kubernetes API emulator whose kubelet runs pod commands as local processes."""
@@ -37,7 +37,7 @@ def local_cluster(
 
 
 async def _serve(host: str, port: int, expose: bool) -> None:
-    # HTTPS: kubectl sends a kubeconfig's credentials to TLS servers only.
+    # HTTPS: kubectl sends a kubeconfig's token to TLS servers only.
     cluster = LocalCluster(tls=True)
     url = await cluster.start(host, port, expose=expose)
     stop = asyncio.Event()
@@ -47,7 +47,9 @@ async def _serve(host: str, port: int, expose: bool) -> None:
     typer.echo(f"Local cluster listening on {url}")
     typer.echo(f"Fault injection: POST {url}/_local/faults")
     typer.echo("kubeconfig:\n")
-    typer.echo(kubeconfig_yaml(url, certificate_authority=cluster.certificate_authority))
+    typer.echo(
+        kubeconfig_yaml(url, cluster.token, certificate_authority=cluster.certificate_authority)
+    )
     try:
         await stop.wait()
     finally:

@@ -12,6 +12,7 @@ CONTEXT_NAME = "patrol-local"
 
 def kubeconfig_yaml(
     url: str,
+    token: str,
     *,
     namespace: str = "default",
     certificate_authority: bytes | None = None,
@@ -24,7 +25,7 @@ def kubeconfig_yaml(
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [{"name": CONTEXT_NAME, "cluster": cluster}],
-        "users": [{"name": CONTEXT_NAME, "user": {"token": "patrol-local"}}],
+        "users": [{"name": CONTEXT_NAME, "user": {"token": token}}],
         "contexts": [
             {
                 "name": CONTEXT_NAME,
@@ -38,9 +39,10 @@ def kubeconfig_yaml(
 
 
 def api_client(
-    url: str, *, certificate_authority_file: str | None = None
+    url: str, token: str, *, certificate_authority_file: str | None = None
 ) -> kubernetes.client.ApiClient:
     """Remember to `close()` it (or use it as a context manager)."""
     configuration = kubernetes.client.Configuration(host=url)
+    configuration.api_key = {"authorization": f"Bearer {token}"}
     configuration.ssl_ca_cert = certificate_authority_file
     return kubernetes.client.ApiClient(configuration)

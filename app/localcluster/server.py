@@ -16,6 +16,7 @@ import kubernetes.client
 import uvicorn
 
 from app.localcluster.api import create_local_cluster_app
+from app.localcluster.auth import checked_token
 from app.localcluster.cluster import Cluster
 from app.localcluster.faults import Faults
 from app.localcluster.kubeconfig import api_client
@@ -35,17 +36,19 @@ class _Server(uvicorn.Server):
 class LocalCluster:
     """A local Kubernetes API server + kubelet, served by uvicorn on the running event loop.
 
-    `start()` listens on a loopback address only, unless `expose=True`. With `tls`, it serves HTTPS
-    with a certificate of its own (`certificate_authority` is what clients trust), which kubectl
-    needs to send a kubeconfig's credentials."""
+    Clients authenticate with `token` (a fresh random one unless given); `start()` listens on a
+    loopback address only, unless `expose=True`. With `tls`, it serves HTTPS with a certificate of
+    its own (`certificate_authority` is what clients trust), which kubectl needs to send a token."""
 
     def __init__(
         self,
         image_commands: Mapping[str, Sequence[str]] | None = None,
         *,
+        token: str | None = None,
         tls: bool = False,
         **cluster_options: Any,
     ) -> None:
+        self.token = checked_token(token)
         self.tls = tls
         self.cluster = Cluster(image_commands, **cluster_options)
         self._server: _Server | None = None
@@ -74,7 +77,7 @@ class LocalCluster:
         self.url = f"{'https' if self.tls else 'http'}://{bound_host}:{bound_port}"
         serving_files = self._write_serving_certificate(host) if self.tls else None
         config = uvicorn.Config(
-            create_local_cluster_app(self.cluster),
+            create_local_cluster_app(self.cluster, token=self.token),
             lifespan="off",
             log_level="warning",
             access_log=False,
@@ -139,8 +142,10 @@ class ThreadedLocalCluster:
         image_commands: Mapping[str, Sequence[str]] | None,
         cluster_options: dict[str, Any],
         *,
+        token: str | None = None,
         tls: bool = False,
     ) -> None:
+        self.token = checked_token(token)
         self.tls = tls
         self._image_commands = image_commands
         self._options = cluster_options
@@ -171,7 +176,9 @@ class ThreadedLocalCluster:
         self._loop = asyncio.get_running_loop()
         self._stop_requested = asyncio.Event()
         try:
-            self.local = LocalCluster(self._image_commands, tls=self.tls, **self._options)
+            self.local = LocalCluster(
+                self._image_commands, token=self.token, tls=self.tls, **self._options
+            )
             self.url = await self.local.start(host, port, expose=expose)
         except BaseException as error:
             self._error = error
@@ -213,7 +220,9 @@ class ThreadedLocalCluster:
     def api_client(self) -> kubernetes.client.ApiClient:
         assert self.local is not None
         return api_client(
-            self.url, certificate_authority_file=self.local.certificate_authority_file
+            self.url,
+            self.token,
+            certificate_authority_file=self.local.certificate_authority_file,
         )
 
     def stop(self) -> None:
@@ -234,10 +243,12 @@ def start_in_thread(
     host: str = "127.0.0.1",
     port: int = 0,
     expose: bool = False,
+    token: str | None = None,
     tls: bool = False,
     **cluster_options: Any,
 ) -> ThreadedLocalCluster:
-    """Starts a local cluster on a background thread; `.url`, `.stop()`, `.faults`, `.call()`."""
-    return ThreadedLocalCluster(image_commands, cluster_options, tls=tls).start(
+    """Starts a local cluster on a background thread; `.url`, `.token`, `.stop()`, `.faults`,
+    `.call()`."""
+    return ThreadedLocalCluster(image_commands, cluster_options, token=token, tls=tls).start(
         host, port, expose=expose
     )

@@ -21,10 +21,10 @@ KUBERHEALTHY_IMAGE_EQUIVALENTS: dict[str, list[str]] = {
 
 
 async def register_local_cluster(
-    session: AsyncSession, api_url: str, ca_cert: str | None = None
+    session: AsyncSession, api_url: str, token: str, ca_cert: str | None = None
 ) -> Cluster:
-    """Create the `local` cluster, or point it at this start's URL and (for an HTTPS one)
-    certificate: both are new at each start."""
+    """Create the `local` cluster, or point it at this start's URL, token and (for an HTTPS one)
+    certificate: all are new at each start."""
     cluster = (
         await session.exec(select(Cluster).where(Cluster.name == LOCAL_CLUSTER_NAME))
     ).first()
@@ -34,11 +34,13 @@ async def register_local_cluster(
             description="Patrol's built-in local cluster: checker pods run as local processes",
             connection_kind=ConnectionKind.LOCAL,
             api_url=api_url,
+            token=token,
             ca_cert=ca_cert,
             labels={"patrol.dev/local": "true"},
         )
-    elif (cluster.api_url, cluster.ca_cert) != (api_url, ca_cert):
+    elif (cluster.api_url, cluster.token, cluster.ca_cert) != (api_url, token, ca_cert):
         cluster.api_url = api_url
+        cluster.token = token
         cluster.ca_cert = ca_cert
         cluster.updated_at = utcnow()  # makes every process rebuild its client for this cluster
     session.add(cluster)

@@ -83,5 +83,18 @@ def trusting(cluster: ThreadedLocalCluster) -> ssl.SSLContext | bool:
 
 @pytest.fixture(scope="module")
 def http(cluster: ThreadedLocalCluster) -> Iterator[httpx.Client]:
+    """Raw HTTP with the cluster's bearer token, as kubectl sends it."""
+    with httpx.Client(
+        base_url=cluster.url,
+        timeout=10,
+        verify=trusting(cluster),
+        headers={"Authorization": f"Bearer {cluster.token}"},
+    ) as raw:
+        yield raw
+
+
+@pytest.fixture(scope="module")
+def anonymous(cluster: ThreadedLocalCluster) -> Iterator[httpx.Client]:
+    """Raw HTTP without credentials."""
     with httpx.Client(base_url=cluster.url, timeout=10, verify=trusting(cluster)) as raw:
         yield raw

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import signal
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+import httpx
 import pytest
 import yaml
 from kubernetes import client, config
@@ -66,7 +68,7 @@ def read_until_kubeconfig(stdout: IO[str]) -> tuple[list[str], dict[str, Any]]:
     return preamble, yaml.safe_load("".join(document))
 
 
-def test_the_cli_prints_a_kubeconfig_that_works(
+def test_the_cli_prints_a_kubeconfig_whose_token_works(
     local_cluster_command: subprocess.Popen[str], tmp_path: Path
 ) -> None:
     assert local_cluster_command.stdout is not None
@@ -78,6 +80,8 @@ def test_the_cli_prints_a_kubeconfig_that_works(
     config.load_kube_config(config_file=str(path), client_configuration=configuration)
     with client.ApiClient(configuration) as api:
         phase = client.CoreV1Api(api).read_namespace("default").status.phase
+    trusted = ssl.create_default_context(cafile=configuration.ssl_ca_cert)
+    anonymous = httpx.get(f"{url}/api/v1/namespaces", verify=trusted)
 
     local_cluster_command.send_signal(signal.SIGINT)
 
@@ -89,4 +93,6 @@ def test_the_cli_prints_a_kubeconfig_that_works(
     ]
     assert kubeconfig["clusters"][0]["cluster"]["server"] == url
     assert kubeconfig["current-context"] == "patrol-local"
+    assert len(kubeconfig["users"][0]["user"]["token"]) >= 43
     assert phase == "Active"
+    assert anonymous.status_code == 401

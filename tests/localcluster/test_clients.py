@@ -31,7 +31,10 @@ def cluster() -> Iterator[ThreadedLocalCluster]:
 def kubeconfig(cluster: ThreadedLocalCluster, path: Path, namespace: str = "default") -> Path:
     path.write_text(
         kubeconfig_yaml(
-            cluster.url, namespace=namespace, certificate_authority=cluster.certificate_authority
+            cluster.url,
+            cluster.token,
+            namespace=namespace,
+            certificate_authority=cluster.certificate_authority,
         )
     )
     return path
@@ -89,3 +92,21 @@ def test_kubectl_gets_logs_and_deletes_pods(
     assert "Completed" in table and "visible" in table
     assert logs == "from-kubectl\n"
     assert core.list_namespaced_pod(namespace).items == []
+
+
+@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+def test_kubectl_with_a_wrong_token_is_told_to_log_in(
+    cluster: ThreadedLocalCluster, tmp_path: Path
+) -> None:
+    assert KUBECTL is not None
+    path = kubeconfig(cluster, tmp_path / "kubeconfig")
+
+    done = subprocess.run(
+        [KUBECTL, "--kubeconfig", str(path), "--token", "not-the-token", "get", "pods"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert done.returncode == 1
+    assert "You must be logged in to the server" in done.stderr

@@ -22,10 +22,13 @@ def test_a_cluster_refuses_a_non_loopback_host_unless_exposed() -> None:
         start_in_thread(host="0.0.0.0")
 
 
-def test_an_exposed_cluster_listens_on_the_wildcard_address() -> None:
+def test_an_exposed_cluster_listens_on_the_wildcard_address_and_still_needs_its_token() -> None:
     with start_in_thread(host="0.0.0.0", expose=True) as cluster:
         port = cluster.url.rsplit(":", 1)[-1]
-        response = httpx.get(f"http://127.0.0.1:{port}/api/v1/namespaces")
+        url = f"http://127.0.0.1:{port}/api/v1/namespaces"
+        anonymous = httpx.get(url)
+        authenticated = httpx.get(url, headers={"Authorization": f"Bearer {cluster.token}"})
 
     assert cluster.url.startswith("http://0.0.0.0:")
-    assert response.status_code == 200
+    assert anonymous.status_code == 401
+    assert authenticated.status_code == 200
