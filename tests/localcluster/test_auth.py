@@ -30,15 +30,19 @@ BAD_CREDENTIALS: dict[str, Callable[[str], dict[str, str]]] = {
     "a bearer without a token": lambda token: {"Authorization": "Bearer"},
 }
 
-REQUESTS: dict[str, tuple[str, str, dict[str, object]]] = {
-    "a list": ("GET", "/api/v1/namespaces/default/pods", {}),
-    "a create": ("POST", "/api/v1/namespaces/default/pods", {"json": pod_manifest("x", ["true"])}),
-    "a watch": ("GET", "/api/v1/pods", {"params": {"watch": "true", "timeoutSeconds": "5"}}),
-    "a delete": ("DELETE", "/api/v1/namespaces/default/pods/x", {}),
-    "discovery": ("GET", "/api", {}),
-    "group discovery": ("GET", "/apis", {}),
-    "the fault endpoint": ("POST", "/_local/faults", {"json": {"action": "clear"}}),
-    "an unknown path": ("GET", "/openapi/v2", {}),
+REQUESTS: dict[str, httpx.Request] = {
+    "a list": httpx.Request("GET", "/api/v1/namespaces/default/pods"),
+    "a create": httpx.Request(
+        "POST", "/api/v1/namespaces/default/pods", json=pod_manifest("x", ["true"])
+    ),
+    "a watch": httpx.Request(
+        "GET", "/api/v1/pods", params={"watch": "true", "timeoutSeconds": "5"}
+    ),
+    "a delete": httpx.Request("DELETE", "/api/v1/namespaces/default/pods/x"),
+    "discovery": httpx.Request("GET", "/api"),
+    "group discovery": httpx.Request("GET", "/apis"),
+    "the fault endpoint": httpx.Request("POST", "/_local/faults", json={"action": "clear"}),
+    "an unknown path": httpx.Request("GET", "/openapi/v2"),
 }
 
 
@@ -47,16 +51,14 @@ REQUESTS: dict[str, tuple[str, str, dict[str, object]]] = {
 def test_requests_without_the_token_get_the_apiservers_401_unauthorized_status(
     cluster: ThreadedLocalCluster,
     anonymous: httpx.Client,
-    request_: tuple[str, str, dict[str, object]],
+    request_: httpx.Request,
     credentials: Callable[[str], dict[str, str]],
 ) -> None:
-    method, path, options = request_
-
     response = anonymous.request(
-        method,
-        path,
+        request_.method,
+        str(request_.url),
         headers=credentials(cluster.token),
-        **options,  # type: ignore[arg-type]
+        content=request_.content,
     )
 
     assert response.status_code == 401
