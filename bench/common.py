@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import yaml
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401
@@ -76,26 +79,60 @@ async def bench_runtime(
         yield runtime
 
 
+@dataclass(frozen=True)
+class LocalClusterAccess:
+    url: str
+    token: str
+    ca_cert: str
+
+
 @asynccontextmanager
-async def local_cluster_process() -> AsyncIterator[str]:
-    """`patrol local-cluster` in its own process, as a real cluster would be."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "local-cluster", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+async def local_cluster_process() -> AsyncIterator[LocalClusterAccess]:
+    """`patrol local-cluster` in its own process, as a real cluster would be; its URL, token and
+    certificate come from the kubeconfig it prints, as a user would take them."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "app.cli",
+        "local-cluster",
+        "--port",
+        "0",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}"
+    assert process.stdout is not None
+    draining: asyncio.Task[bytes] | None = None
     try:
-        for _ in range(200):
-            try:
-                _reader, writer = await asyncio.open_connection("127.0.0.1", port)
-                writer.close()
-                await writer.wait_closed()
-                break
-            except OSError:
-                await asyncio.sleep(0.05)
-        yield url
+        kubeconfig = await asyncio.wait_for(read_printed_kubeconfig(process.stdout), 30)
+        # The cluster may log to stdout: keep reading so that it never blocks on a full pipe.
+        draining = asyncio.create_task(process.stdout.read())
+        cluster = kubeconfig["clusters"][0]["cluster"]
+        yield LocalClusterAccess(
+            url=cluster["server"],
+            token=kubeconfig["users"][0]["user"]["token"],
+            ca_cert=base64.b64decode(cluster["certificate-authority-data"]).decode(),
+        )
     finally:
-        process.terminate()
-        process.wait(timeout=15)
+        if process.returncode is None:
+            process.terminate()
+        await asyncio.wait_for(process.wait(), 15)
+        if draining is not None:
+            await draining
+
+
+async def read_printed_kubeconfig(stdout: asyncio.StreamReader) -> dict[str, Any]:
+    """The YAML after the `kubeconfig:` line, which ends at the first blank line."""
+    lines: list[str] = []
+    seen_header = False
+    while True:
+        raw = await stdout.readline()
+        if not raw:
+            raise RuntimeError("patrol local-cluster exited before printing its kubeconfig")
+        line = raw.decode().rstrip("\n")
+        if not seen_header:
+            seen_header = line == "kubeconfig:"
+        elif line:
+            lines.append(line)
+        elif lines:
+            document: dict[str, Any] = yaml.safe_load("\n".join(lines))
+            return document

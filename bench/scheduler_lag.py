@@ -38,12 +38,12 @@ async def main(arguments: argparse.Namespace) -> None:
     configure_logging("WARNING")
     logging.getLogger("arq").setLevel(logging.ERROR)
     async with AsyncExitStack() as stack:
-        cluster_url = await stack.enter_async_context(local_cluster_process())
+        local = await stack.enter_async_context(local_cluster_process())
         runtime = await stack.enter_async_context(
             bench_runtime(arguments.database_url, arguments.redis_url, "http://127.0.0.1:9")
         )
         async with runtime.session_factory() as session:
-            cluster = await register_local_cluster(session, cluster_url)
+            cluster = await register_local_cluster(session, local.url, local.token, local.ca_cert)
         interval = timedelta(seconds=arguments.interval)
         print(
             f"creating {arguments.checks} checks due every {arguments.interval} s ...", flush=True

@@ -16,8 +16,10 @@ from litestar.params import FromPath
 from litestar.response import Stream
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from app.localcluster.auth import Authenticator, with_authentication
 from app.localcluster.cluster import Cluster
 from app.localcluster.errors import ApiError, bad_request, invalid, status_body, success_status
+from app.localcluster.fault_requests import apply_fault_request, parse_fault_request
 from app.localcluster.faults import fault_status
 from app.localcluster.kubelet import PodWorker
 from app.localcluster.logs import LogBuffer
@@ -83,7 +85,7 @@ async def _json_body(request: Request[Any, Any, Any]) -> Object:
     raw = await request.body()
     try:
         body = json.loads(raw or b"null")
-    except ValueError:
+    except (ValueError, RecursionError):
         raise bad_request("the body of the request could not be decoded as JSON") from None
     if not isinstance(body, dict):
         raise bad_request("the body of the request must be a JSON object")
@@ -445,10 +447,17 @@ def method_not_allowed(method: str) -> ApiError:
     )
 
 
-def faults_middleware(cluster: Cluster) -> Any:
+def faults_middleware(cluster: Cluster, authenticator: Authenticator) -> Any:
+    """Injected faults hit authenticated requests only: an anonymous health probe must not use up
+    a fault meant for an API client."""
+
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == ScopeType.HTTP and not scope["path"].startswith(ADMIN_PREFIX):
+            if (
+                scope["type"] == ScopeType.HTTP
+                and not scope["path"].startswith(ADMIN_PREFIX)
+                and authenticator.accepts(scope)
+            ):
                 decision = cluster.faults.take(scope["path"])
                 if decision.delay:
                     await asyncio.sleep(decision.delay)
@@ -465,8 +474,10 @@ def faults_middleware(cluster: Cluster) -> Any:
     return factory
 
 
-def create_local_cluster_app(cluster: Cluster) -> Litestar:
+def create_local_cluster_app(cluster: Cluster, *, token: str) -> ASGIApp:
+    """The API server; every request but the public-info endpoints needs `token` (see auth.py)."""
     handlers = ApiHandlers(cluster)
+    authenticator = Authenticator(token)
 
     @route(
         "/api/v1/{path:path}",
@@ -516,24 +527,11 @@ def create_local_cluster_app(cluster: Cluster) -> Litestar:
         """Non-Kubernetes admin endpoint: steers a cluster running in another process."""
         try:
             body = await _json_body(request)
-            action = body.pop("action", None)
-            if action == "fail_requests":
-                cluster.faults.fail_requests(**body)
-            elif action == "delay_requests":
-                cluster.faults.delay_requests(**body)
-            elif action == "clear":
-                cluster.faults.clear()
-            elif action == "drop_watches":
-                cluster.drop_watches()
-            elif action == "compact":
-                cluster.compact()
-            else:
-                raise bad_request(f"unknown action: {action!r}")
-        except TypeError as error:
-            return _error(bad_request(str(error)))
+            fault_request = parse_fault_request(body)
         except ApiError as error:
             return _error(error)
-        return _json({"ok": True, "action": action})
+        apply_fault_request(cluster, fault_request)
+        return _json({"ok": True, "action": body["action"]})
 
     def not_found_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
         if exc.status_code == 405:
@@ -542,7 +540,7 @@ def create_local_cluster_app(cluster: Cluster) -> Litestar:
             return _error(not_found_path())
         return _json(status_body(exc.status_code, "BadRequest", str(exc.detail)), exc.status_code)
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             core_v1,
             api_versions,
@@ -552,8 +550,9 @@ def create_local_cluster_app(cluster: Cluster) -> Litestar:
             health,
             steer_faults,
         ],
-        middleware=[faults_middleware(cluster)],
+        middleware=[faults_middleware(cluster, authenticator)],
         exception_handlers={HTTPException: not_found_handler},
         openapi_config=None,
         logging_config=None,
     )
+    return with_authentication(app, authenticator)

@@ -8,20 +8,38 @@ import signal
 import typer
 
 from app.localcluster.kubeconfig import kubeconfig_yaml
+from app.localcluster.listen import loopback_address
 from app.localcluster.server import LocalCluster
 
 
 def local_cluster(
-    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    host: str = typer.Option(
+        "127.0.0.1", help="Address to listen on; a loopback address unless --expose."
+    ),
     port: int = typer.Option(6443, help="Port to listen on (0 picks a free one)."),
+    expose: bool = typer.Option(
+        False,
+        "--expose",
+        help="Allow a non-loopback --host: anyone who can reach it and holds the token can run "
+        "commands on this machine.",
+    ),
 ) -> None:
     """Run a local Kubernetes API emulator whose kubelet runs pod commands as local processes."""
-    asyncio.run(_serve(host, port))
+    if not expose and loopback_address(host) is None:
+        typer.secho(
+            f"error: {host!r} is not a loopback address, and whoever reaches the local cluster "
+            "can run commands on this machine; pass --expose to listen there anyway.",
+            err=True,
+            fg=typer.colors.RED,
+        )
+        raise typer.Exit(code=2)
+    asyncio.run(_serve(host, port, expose))
 
 
-async def _serve(host: str, port: int) -> None:
-    cluster = LocalCluster()
-    url = await cluster.start(host, port)
+async def _serve(host: str, port: int, expose: bool) -> None:
+    # HTTPS: kubectl sends a kubeconfig's token to TLS servers only.
+    cluster = LocalCluster(tls=True)
+    url = await cluster.start(host, port, expose=expose)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -29,7 +47,9 @@ async def _serve(host: str, port: int) -> None:
     typer.echo(f"Local cluster listening on {url}")
     typer.echo(f"Fault injection: POST {url}/_local/faults")
     typer.echo("kubeconfig:\n")
-    typer.echo(kubeconfig_yaml(url))
+    typer.echo(
+        kubeconfig_yaml(url, cluster.token, certificate_authority=cluster.certificate_authority)
+    )
     try:
         await stop.wait()
     finally:

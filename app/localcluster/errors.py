@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -109,3 +110,12 @@ def invalid(kind: str, name: str, causes: list[tuple[str, str, str]]) -> ApiErro
 
 def expired(requested: int, oldest: int) -> ApiError:
     return ApiError(410, "Expired", f"too old resource version: {requested} ({oldest})")
+
+
+def shown(value: object) -> str:
+    """A value as JSON, cut short, for quoting a client's input back in an error message."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."

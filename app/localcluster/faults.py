@@ -1,12 +1,17 @@
 """Fault injection for tests: failing and slow API requests. Thread-safe, so tests may steer a
-cluster that serves from another thread."""
+cluster that serves from another thread. Rules are validated whole when made, so a bad one never
+reaches the request path."""
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
+from typing import TypeGuard
 
-from app.localcluster.errors import status_body
+from app.localcluster.errors import shown, status_body
+
+MAX_DELAY_SECONDS = 300.0
 
 _REASONS: dict[int, tuple[str, str]] = {
     429: ("TooManyRequests", "Too many requests, please try again later."),
@@ -14,6 +19,73 @@ _REASONS: dict[int, tuple[str, str]] = {
     503: ("ServiceUnavailable", "the server is currently unable to handle the request"),
     504: ("Timeout", "Timeout: request did not complete within the allotted timeout"),
 }
+
+
+class InvalidFault(ValueError):
+    """A fault rule that cannot be applied; the message lists every problem."""
+
+
+@dataclass(frozen=True)
+class FailRequests:
+    """The next `count` API requests (whose path contains `path_contains`) get `status`."""
+
+    count: int = 1
+    status: int = 503
+    path_contains: str | None = None
+
+    def __post_init__(self) -> None:
+        problems = _count_problems(self.count)
+        if not _is_int(self.status) or not 400 <= self.status <= 599:
+            problems.append(f"status must be an integer from 400 to 599, got {shown(self.status)}")
+        _raise_if_any([*problems, *_path_problems(self.path_contains)])
+
+
+@dataclass(frozen=True)
+class DelayRequests:
+    """The next `count` matching API requests wait `seconds` before being served."""
+
+    seconds: float
+    count: int = 1
+    path_contains: str | None = None
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not _is_number(self.seconds) or not 0 < self.seconds <= MAX_DELAY_SECONDS:
+            problems.append(
+                f"seconds must be a number above 0 and at most {MAX_DELAY_SECONDS:g}, "
+                f"got {shown(self.seconds)}"
+            )
+        _raise_if_any(
+            [*problems, *_count_problems(self.count), *_path_problems(self.path_contains)]
+        )
+
+
+FaultRule = FailRequests | DelayRequests
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)  # JSON true is no count
+
+
+def _is_number(value: object) -> TypeGuard[float]:
+    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
+
+
+def _count_problems(count: object) -> list[str]:
+    if _is_int(count) and count > 0:
+        return []
+    return [f"count must be a positive integer, got {shown(count)}"]
+
+
+def _path_problems(path_contains: object) -> list[str]:
+    if path_contains is None or isinstance(path_contains, str):
+        return []
+    return [f"path_contains must be a string, got {shown(path_contains)}"]
+
+
+def _raise_if_any(problems: list[str]) -> None:
+    if problems:
+        raise InvalidFault("; ".join(problems))
 
 
 @dataclass
@@ -38,19 +110,25 @@ class Faults:
         self._lock = threading.Lock()
         self._rules: list[_Rule] = []
 
+    def add(self, rule: FaultRule) -> None:
+        if isinstance(rule, FailRequests):
+            active = _Rule(rule.count, rule.path_contains, status=rule.status)
+        else:
+            active = _Rule(rule.count, rule.path_contains, delay=float(rule.seconds))
+        with self._lock:
+            self._rules.append(active)
+
     def fail_requests(
         self, count: int = 1, status: int = 503, path_contains: str | None = None
     ) -> None:
         """The next `count` API requests (whose path contains `path_contains`) get `status`."""
-        with self._lock:
-            self._rules.append(_Rule(count, path_contains, status=status))
+        self.add(FailRequests(count, status, path_contains))
 
     def delay_requests(
         self, seconds: float, count: int = 1, path_contains: str | None = None
     ) -> None:
         """The next `count` matching API requests wait `seconds` before being served."""
-        with self._lock:
-            self._rules.append(_Rule(count, path_contains, delay=seconds))
+        self.add(DelayRequests(seconds, count, path_contains))
 
     def clear(self) -> None:
         with self._lock:

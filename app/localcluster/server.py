@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import kubernetes.client
 import uvicorn
 
 from app.localcluster.api import create_local_cluster_app
+from app.localcluster.auth import checked_token
 from app.localcluster.cluster import Cluster
 from app.localcluster.faults import Faults
 from app.localcluster.kubeconfig import api_client
+from app.localcluster.listen import require_loopback
+from app.localcluster.tls import make_serving_certificate, subject_names
 
 T = TypeVar("T")
 
@@ -28,22 +34,38 @@ class _Server(uvicorn.Server):
 
 
 class LocalCluster:
-    """A local Kubernetes API server + kubelet, served by uvicorn on the running event loop."""
+    """A local Kubernetes API server + kubelet, served by uvicorn on the running event loop.
+
+    Clients authenticate with `token` (a fresh random one unless given); `start()` listens on a
+    loopback address only, unless `expose=True`. With `tls`, it serves HTTPS with a certificate of
+    its own (`certificate_authority` is what clients trust), which kubectl needs to send a token."""
 
     def __init__(
-        self, image_commands: Mapping[str, Sequence[str]] | None = None, **cluster_options: Any
+        self,
+        image_commands: Mapping[str, Sequence[str]] | None = None,
+        *,
+        token: str | None = None,
+        tls: bool = False,
+        **cluster_options: Any,
     ) -> None:
+        self.token = checked_token(token)
+        self.tls = tls
         self.cluster = Cluster(image_commands, **cluster_options)
         self._server: _Server | None = None
         self._serving: asyncio.Task[None] | None = None
         self._socket: socket.socket | None = None
+        self._files: tempfile.TemporaryDirectory[str] | None = None
         self.url = ""
+        self.certificate_authority: bytes | None = None
+        self.certificate_authority_file: str | None = None
 
     @property
     def faults(self) -> Faults:
         return self.cluster.faults
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+    async def start(self, host: str = "127.0.0.1", port: int = 0, *, expose: bool = False) -> str:
+        """Listens on `host`, which must be a loopback address unless `expose`; returns the URL."""
+        host = require_loopback(host, expose=expose)
         # proto=IPPROTO_TCP lets asyncio set TCP_NODELAY on accepted connections; without it every
         # response stalls ~40 ms on Nagle + delayed ACK.
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -52,14 +74,17 @@ class LocalCluster:
         sock.bind((host, port))
         self._socket = sock
         bound_host, bound_port = sock.getsockname()[:2]
-        self.url = f"http://{bound_host}:{bound_port}"
+        self.url = f"{'https' if self.tls else 'http'}://{bound_host}:{bound_port}"
+        serving_files = self._write_serving_certificate(host) if self.tls else None
         config = uvicorn.Config(
-            create_local_cluster_app(self.cluster),
+            create_local_cluster_app(self.cluster, token=self.token),
             lifespan="off",
             log_level="warning",
             access_log=False,
             ws="none",
             timeout_graceful_shutdown=2,
+            ssl_certfile=serving_files[0] if serving_files else None,
+            ssl_keyfile=serving_files[1] if serving_files else None,
         )
         self._server = _Server(config)
         self._serving = asyncio.get_running_loop().create_task(self._server.serve(sockets=[sock]))
@@ -67,7 +92,22 @@ class LocalCluster:
             if self._serving.done():
                 self._serving.result()
             await asyncio.sleep(0.01)
+        # The server holds its certificate and key in memory now: keep the key off the disk.
+        for path in serving_files or ():
+            os.remove(path)
         return self.url
+
+    def _write_serving_certificate(self, host: str) -> tuple[str, str]:
+        """Returns the (certificate, key) files to serve with."""
+        certificate = make_serving_certificate(subject_names(host))
+        self._files = tempfile.TemporaryDirectory(prefix="patrol-local-cluster-")  # mode 0700
+        directory = Path(self._files.name)
+        (directory / "ca.crt").write_bytes(certificate.authority_pem)
+        (directory / "tls.crt").write_bytes(certificate.certificate_pem)
+        (directory / "tls.key").write_bytes(certificate.private_key_pem)
+        self.certificate_authority = certificate.authority_pem
+        self.certificate_authority_file = str(directory / "ca.crt")
+        return str(directory / "tls.crt"), str(directory / "tls.key")
 
     async def stop(self) -> None:
         """Kills every pod process, ends open watches, then stops serving."""
@@ -78,6 +118,9 @@ class LocalCluster:
         if self._socket is not None:
             self._socket.close()
             self._socket = None
+        if self._files is not None:
+            self._files.cleanup()
+            self._files = None
 
     async def wait_stopped(self) -> None:
         if self._serving is not None:
@@ -95,8 +138,15 @@ class ThreadedLocalCluster:
     official kubernetes client. Use `start_in_thread()` to get one."""
 
     def __init__(
-        self, image_commands: Mapping[str, Sequence[str]] | None, cluster_options: dict[str, Any]
+        self,
+        image_commands: Mapping[str, Sequence[str]] | None,
+        cluster_options: dict[str, Any],
+        *,
+        token: str | None = None,
+        tls: bool = False,
     ) -> None:
+        self.token = checked_token(token)
+        self.tls = tls
         self._image_commands = image_commands
         self._options = cluster_options
         self._ready = threading.Event()
@@ -107,9 +157,11 @@ class ThreadedLocalCluster:
         self.local: LocalCluster | None = None
         self.url = ""
 
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> ThreadedLocalCluster:
+    def start(
+        self, host: str = "127.0.0.1", port: int = 0, *, expose: bool = False
+    ) -> ThreadedLocalCluster:
         self._thread = threading.Thread(
-            target=self._main, args=(host, port), name="patrol-local-cluster", daemon=True
+            target=self._main, args=(host, port, expose), name="patrol-local-cluster", daemon=True
         )
         self._thread.start()
         self._ready.wait()
@@ -117,15 +169,17 @@ class ThreadedLocalCluster:
             raise self._error
         return self
 
-    def _main(self, host: str, port: int) -> None:
-        asyncio.run(self._serve(host, port))
+    def _main(self, host: str, port: int, expose: bool) -> None:
+        asyncio.run(self._serve(host, port, expose))
 
-    async def _serve(self, host: str, port: int) -> None:
+    async def _serve(self, host: str, port: int, expose: bool) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop_requested = asyncio.Event()
         try:
-            self.local = LocalCluster(self._image_commands, **self._options)
-            self.url = await self.local.start(host, port)
+            self.local = LocalCluster(
+                self._image_commands, token=self.token, tls=self.tls, **self._options
+            )
+            self.url = await self.local.start(host, port, expose=expose)
         except BaseException as error:
             self._error = error
             self._ready.set()
@@ -159,8 +213,17 @@ class ThreadedLocalCluster:
     def drop_watches(self) -> None:
         self.call(lambda cluster: cluster.drop_watches())
 
+    @property
+    def certificate_authority(self) -> bytes | None:
+        return None if self.local is None else self.local.certificate_authority
+
     def api_client(self) -> kubernetes.client.ApiClient:
-        return api_client(self.url)
+        assert self.local is not None
+        return api_client(
+            self.url,
+            self.token,
+            certificate_authority_file=self.local.certificate_authority_file,
+        )
 
     def stop(self) -> None:
         if self._loop is not None and self._stop_requested is not None and self._thread is not None:
@@ -179,7 +242,13 @@ def start_in_thread(
     *,
     host: str = "127.0.0.1",
     port: int = 0,
+    expose: bool = False,
+    token: str | None = None,
+    tls: bool = False,
     **cluster_options: Any,
 ) -> ThreadedLocalCluster:
-    """Starts a local cluster on a background thread; `.url`, `.stop()`, `.faults`, `.call()`."""
-    return ThreadedLocalCluster(image_commands, cluster_options).start(host, port)
+    """Starts a local cluster on a background thread; `.url`, `.token`, `.stop()`, `.faults`,
+    `.call()`."""
+    return ThreadedLocalCluster(image_commands, cluster_options, token=token, tls=tls).start(
+        host, port, expose=expose
+    )

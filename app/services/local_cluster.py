@@ -20,8 +20,11 @@ KUBERHEALTHY_IMAGE_EQUIVALENTS: dict[str, list[str]] = {
 }
 
 
-async def register_local_cluster(session: AsyncSession, api_url: str) -> Cluster:
-    """Create the `local` cluster, or point it at this start's URL (it listens anew each start)."""
+async def register_local_cluster(
+    session: AsyncSession, api_url: str, token: str, ca_cert: str | None = None
+) -> Cluster:
+    """Create the `local` cluster, or point it at this start's URL, token and (for an HTTPS one)
+    certificate: all are new at each start."""
     cluster = (
         await session.exec(select(Cluster).where(Cluster.name == LOCAL_CLUSTER_NAME))
     ).first()
@@ -31,11 +34,15 @@ async def register_local_cluster(session: AsyncSession, api_url: str) -> Cluster
             description="Patrol's built-in local cluster: checker pods run as local processes",
             connection_kind=ConnectionKind.LOCAL,
             api_url=api_url,
+            token=token,
+            ca_cert=ca_cert,
             labels={"patrol.dev/local": "true"},
         )
-    elif cluster.api_url != api_url:
+    elif (cluster.api_url, cluster.token, cluster.ca_cert) != (api_url, token, ca_cert):
         cluster.api_url = api_url
-        cluster.updated_at = utcnow()
+        cluster.token = token
+        cluster.ca_cert = ca_cert
+        cluster.updated_at = utcnow()  # makes every process rebuild its client for this cluster
     session.add(cluster)
     await session.commit()
     await session.refresh(cluster)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ssl
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -73,7 +74,27 @@ def pod_manifest(name: str, command: list[str], **spec: Any) -> dict[str, Any]:
     }
 
 
+def trusting(cluster: ThreadedLocalCluster) -> ssl.SSLContext | bool:
+    """What an HTTP client should verify a (possibly HTTPS) cluster with."""
+    if cluster.certificate_authority is None:
+        return True
+    return ssl.create_default_context(cadata=cluster.certificate_authority.decode())
+
+
 @pytest.fixture(scope="module")
 def http(cluster: ThreadedLocalCluster) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=cluster.url, timeout=10) as raw:
+    """Raw HTTP with the cluster's bearer token, as kubectl sends it."""
+    with httpx.Client(
+        base_url=cluster.url,
+        timeout=10,
+        verify=trusting(cluster),
+        headers={"Authorization": f"Bearer {cluster.token}"},
+    ) as raw:
+        yield raw
+
+
+@pytest.fixture(scope="module")
+def anonymous(cluster: ThreadedLocalCluster) -> Iterator[httpx.Client]:
+    """Raw HTTP without credentials."""
+    with httpx.Client(base_url=cluster.url, timeout=10, verify=trusting(cluster)) as raw:
         yield raw

@@ -1,31 +1,65 @@
+"""The clients a user points at a local cluster's kubeconfig: the official client and kubectl.
+This module's cluster serves HTTPS, as `patrol local-cluster` does."""
+
 from __future__ import annotations
 
 import json
 import shutil
 import subprocess
-import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from kubernetes import client, config
 
-from app.localcluster import ThreadedLocalCluster, kubeconfig_yaml
+from app.localcluster import ThreadedLocalCluster, kubeconfig_yaml, start_in_thread
 from tests.localcluster.conftest import eventually, pod_manifest
 
 KUBECTL = shutil.which("kubectl")
 
 
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[ThreadedLocalCluster]:
+    running = start_in_thread(tls=True)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def kubeconfig(cluster: ThreadedLocalCluster, path: Path, namespace: str = "default") -> Path:
+    path.write_text(
+        kubeconfig_yaml(
+            cluster.url,
+            cluster.token,
+            namespace=namespace,
+            certificate_authority=cluster.certificate_authority,
+        )
+    )
+    return path
+
+
 def test_the_kubeconfig_snippet_loads_in_the_official_client(
     cluster: ThreadedLocalCluster, tmp_path: Path
 ) -> None:
-    path = tmp_path / "kubeconfig"
-    path.write_text(kubeconfig_yaml(cluster.url))
     configuration = client.Configuration()
 
-    config.load_kube_config(config_file=str(path), client_configuration=configuration)
+    config.load_kube_config(
+        config_file=str(kubeconfig(cluster, tmp_path / "kubeconfig")),
+        client_configuration=configuration,
+    )
 
+    assert cluster.url.startswith("https://127.0.0.1:")
     with client.ApiClient(configuration) as api:
         assert client.CoreV1Api(api).read_namespace("default").status.phase == "Active"
+
+
+def test_clients_that_do_not_trust_the_clusters_certificate_cannot_connect(
+    cluster: ThreadedLocalCluster,
+) -> None:
+    with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+        httpx.get(f"{cluster.url}/healthz")
 
 
 @pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
@@ -37,12 +71,11 @@ def test_kubectl_gets_logs_and_deletes_pods(
         namespace, pod_manifest("visible", ["sh", "-c", "echo from-kubectl"])
     )
     eventually(lambda: core.read_namespaced_pod("visible", namespace).status.phase == "Succeeded")
-    kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(kubeconfig_yaml(cluster.url, namespace))
+    path = kubeconfig(cluster, tmp_path / "kubeconfig", namespace)
 
     def kubectl(*args: str) -> str:
         done = subprocess.run(
-            [KUBECTL, "--kubeconfig", str(kubeconfig), *args],
+            [KUBECTL, "--kubeconfig", str(path), *args],
             capture_output=True,
             text=True,
             timeout=30,
@@ -61,31 +94,19 @@ def test_kubectl_gets_logs_and_deletes_pods(
     assert core.list_namespaced_pod(namespace).items == []
 
 
-def test_the_cli_prints_the_url_and_a_kubeconfig(tmp_path: Path) -> None:
-    script = (
-        "import typer; from app.localcluster.cli import local_cluster; app = typer.Typer(); "
-        "app.command('local-cluster')(local_cluster); app.command('noop')(lambda: None); app()"
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-c", script, "local-cluster", "--port", "0"],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=Path(__file__).parents[2],
-    )
-    try:
-        assert process.stdout is not None
-        first_line = process.stdout.readline()
-        url = first_line.rsplit(" ", 1)[-1].strip()
-        process.send_signal(2)
-        rest = process.stdout.read()
-        assert process.wait(10) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+def test_kubectl_with_a_wrong_token_is_told_to_log_in(
+    cluster: ThreadedLocalCluster, tmp_path: Path
+) -> None:
+    assert KUBECTL is not None
+    path = kubeconfig(cluster, tmp_path / "kubeconfig")
 
-    assert url.startswith("http://127.0.0.1:")
-    assert f"server: {url}" in rest
-    assert "current-context: patrol-local" in rest
+    done = subprocess.run(
+        [KUBECTL, "--kubeconfig", str(path), "--token", "not-the-token", "get", "pods"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert done.returncode == 1
+    assert "You must be logged in to the server" in done.stderr

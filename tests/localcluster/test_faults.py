@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 import httpx
 import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from app.localcluster import ThreadedLocalCluster
+from app.localcluster import Faults, ThreadedLocalCluster
+from app.localcluster.faults import FaultDecision, InvalidFault
 
 
 def test_injected_failures_return_a_status_body_then_recover(
@@ -62,3 +64,26 @@ def test_the_admin_endpoint_steers_faults_from_another_process(
     assert raised.value.status == 504
     assert http.post("/_local/faults", json={"action": "compact"}).status_code == 200
     assert http.post("/_local/faults", json={"action": "explode"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "inject",
+    [
+        lambda faults: faults.fail_requests(count="1"),
+        lambda faults: faults.fail_requests(count=True),
+        lambda faults: faults.fail_requests(status=200),
+        lambda faults: faults.delay_requests(301),
+        lambda faults: faults.delay_requests(float("nan")),
+        lambda faults: faults.delay_requests(1, path_contains=3),
+    ],
+    ids=["string count", "bool count", "success status", "long delay", "NaN delay", "int path"],
+)
+def test_bad_rules_are_refused_in_process_too_and_nothing_is_injected(
+    inject: Callable[[Faults], None],
+) -> None:
+    faults = Faults()
+
+    with pytest.raises(InvalidFault):
+        inject(faults)
+
+    assert faults.take("/api/v1/pods") == FaultDecision()

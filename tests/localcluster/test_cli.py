@@ -1,0 +1,98 @@
+"""`patrol local-cluster`, run as a user runs it: the venv's `patrol` in a subprocess."""
+
+from __future__ import annotations
+
+import signal
+import ssl
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+import pytest
+import yaml
+from kubernetes import client, config
+
+PATROL = str(Path(sys.executable).with_name("patrol"))
+REPOSITORY = Path(__file__).parents[2]
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", ""])
+def test_the_cli_refuses_a_non_loopback_host_without_expose(host: str) -> None:
+    done = subprocess.run(
+        [PATROL, "local-cluster", "--host", host, "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPOSITORY,
+    )
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == [
+        f"error: {host!r} is not a loopback address, and whoever reaches the local cluster can "
+        "run commands on this machine; pass --expose to listen there anyway."
+    ]
+
+
+@pytest.fixture
+def local_cluster_command() -> Iterator[subprocess.Popen[str]]:
+    process = subprocess.Popen(
+        [PATROL, "local-cluster", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPOSITORY,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def read_until_kubeconfig(stdout: IO[str]) -> tuple[list[str], dict[str, Any]]:
+    """The lines before the kubeconfig, and the kubeconfig (YAML up to the next blank line)."""
+    preamble: list[str] = []
+    while (line := stdout.readline()) != "kubeconfig:\n":
+        assert line, f"the command ended before printing a kubeconfig: {preamble}"
+        preamble.append(line.rstrip("\n"))
+    assert stdout.readline() == "\n"
+    document: list[str] = []
+    while (line := stdout.readline()) not in ("\n", ""):
+        document.append(line)
+    return preamble, yaml.safe_load("".join(document))
+
+
+def test_the_cli_prints_a_kubeconfig_whose_token_works(
+    local_cluster_command: subprocess.Popen[str], tmp_path: Path
+) -> None:
+    assert local_cluster_command.stdout is not None
+    preamble, kubeconfig = read_until_kubeconfig(local_cluster_command.stdout)
+    url = preamble[0].rsplit(" ", 1)[-1]
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump(kubeconfig))
+    configuration = client.Configuration()
+    config.load_kube_config(config_file=str(path), client_configuration=configuration)
+    with client.ApiClient(configuration) as api:
+        phase = client.CoreV1Api(api).read_namespace("default").status.phase
+    trusted = ssl.create_default_context(cafile=configuration.ssl_ca_cert)
+    anonymous = httpx.get(f"{url}/api/v1/namespaces", verify=trusted)
+
+    local_cluster_command.send_signal(signal.SIGINT)
+
+    assert local_cluster_command.wait(15) == 0
+    assert url.startswith("https://127.0.0.1:")
+    assert preamble == [
+        f"Local cluster listening on {url}",
+        f"Fault injection: POST {url}/_local/faults",
+    ]
+    assert kubeconfig["clusters"][0]["cluster"]["server"] == url
+    assert kubeconfig["current-context"] == "patrol-local"
+    assert len(kubeconfig["users"][0]["user"]["token"]) >= 43
+    assert phase == "Active"
+    assert anonymous.status_code == 401
