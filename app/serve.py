@@ -68,7 +68,7 @@ async def start_local_cluster(runtime: Runtime, stack: AsyncExitStack) -> None:
     url = await local.start(port=runtime.settings.local_cluster_port)
     stack.push_async_callback(local.stop)
     async with runtime.session_factory() as session:
-        await register_local_cluster(session, url, local.token)
+        await register_local_cluster(session, runtime.keyring, url, local.token)
     log.info("local cluster started", url=url, cluster=LOCAL_CLUSTER_NAME)
 
 

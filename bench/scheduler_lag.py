@@ -43,7 +43,9 @@ async def main(arguments: argparse.Namespace) -> None:
             bench_runtime(arguments.database_url, arguments.redis_url, "http://127.0.0.1:9")
         )
         async with runtime.session_factory() as session:
-            cluster = await register_local_cluster(session, local.url, local.token, local.ca_cert)
+            cluster = await register_local_cluster(
+                session, runtime.keyring, local.url, local.token, local.ca_cert
+            )
         interval = timedelta(seconds=arguments.interval)
         print(
             f"creating {arguments.checks} checks due every {arguments.interval} s ...", flush=True

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.keyring import Keyring
 from app.models import Cluster, ConnectionKind
 from app.models.columns import utcnow
 
@@ -21,10 +22,15 @@ KUBERHEALTHY_IMAGE_EQUIVALENTS: dict[str, list[str]] = {
 
 
 async def register_local_cluster(
-    session: AsyncSession, api_url: str, token: str, ca_cert: str | None = None
+    session: AsyncSession,
+    keyring: Keyring,
+    api_url: str,
+    token: str,
+    ca_cert: str | None = None,
 ) -> Cluster:
     """Create the `local` cluster, or point it at this start's URL, token and (for an HTTPS one)
-    certificate: all are new at each start."""
+    certificate: all are new at each start, so the row is always rewritten, and its new
+    `updated_at` makes every process rebuild its client for it."""
     cluster = (
         await session.exec(select(Cluster).where(Cluster.name == LOCAL_CLUSTER_NAME))
     ).first()
@@ -33,16 +39,12 @@ async def register_local_cluster(
             name=LOCAL_CLUSTER_NAME,
             description="Patrol's built-in local cluster: checker pods run as local processes",
             connection_kind=ConnectionKind.LOCAL,
-            api_url=api_url,
-            token=token,
-            ca_cert=ca_cert,
             labels={"patrol.dev/local": "true"},
         )
-    elif (cluster.api_url, cluster.token, cluster.ca_cert) != (api_url, token, ca_cert):
-        cluster.api_url = api_url
-        cluster.token = token
-        cluster.ca_cert = ca_cert
-        cluster.updated_at = utcnow()  # makes every process rebuild its client for this cluster
+    cluster.api_url = api_url
+    cluster.token_encrypted = keyring.encrypt(token)
+    cluster.ca_cert_encrypted = None if ca_cert is None else keyring.encrypt(ca_cert)
+    cluster.updated_at = utcnow()
     session.add(cluster)
     await session.commit()
     await session.refresh(cluster)

