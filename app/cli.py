@@ -80,6 +80,23 @@ def keys_generate() -> None:
     typer.echo(generate_key())
 
 
+@keys_cli.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every stored credential with PATROL_SECRET_KEY (run with the old key listed in
+    PATROL_PREVIOUS_SECRET_KEYS)."""
+    from app.cli_support import run_with_database
+    from app.db import SessionFactory
+    from app.keyring import Keyring
+    from app.services.key_rotation import reencrypt_credentials
+
+    async def work(session_factory: SessionFactory, keyring: Keyring) -> int:
+        async with session_factory.begin() as session:
+            return await reencrypt_credentials(session, keyring)
+
+    count = run_with_database(_settings(), work)
+    typer.echo(f"re-encrypted the credentials of {count} cluster(s) with the current key")
+
+
 @cli.command("export-schema")
 def export_schema(
     output: Annotated[Path, typer.Option(help="Where to write the SDL.")] = DEFAULT_SCHEMA_PATH,

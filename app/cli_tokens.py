@@ -3,49 +3,21 @@ admin of an external database, and recovery)."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 import typer
 
-from app.db import SessionFactory, create_session_factory
+from app.cli_support import SettingsFactory, run_with_database
+from app.db import SessionFactory
 from app.domain.access import Role
 from app.errors import PatrolError
 from app.keyring import Keyring
 from app.models.columns import utcnow
 from app.services import tokens
-from app.settings import Settings
-from app.startup import StartupError, check_database, load_keyring, open_engine, prepare_schema
 
 token_cli = typer.Typer(help="API tokens.", no_args_is_help=True)
 T = TypeVar("T")
-SettingsFactory = Callable[[], Settings]
-
-
-@asynccontextmanager
-async def _database(settings: Settings) -> AsyncIterator[tuple[SessionFactory, Keyring]]:
-    keyring = load_keyring(settings)
-    engine = open_engine(settings)
-    try:
-        await check_database(engine)
-        await prepare_schema(engine, upgrade=settings.uses_embedded_database, keyring=keyring)
-        yield create_session_factory(engine), keyring
-    finally:
-        await engine.dispose()
-
-
-def _run(settings: Settings, work: Callable[[SessionFactory, Keyring], Awaitable[T]]) -> T:
-    async def main() -> T:
-        async with _database(settings) as (session_factory, keyring):
-            return await work(session_factory, keyring)
-
-    try:
-        return asyncio.run(main())
-    except StartupError as error:
-        typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
-        raise typer.Exit(code=2) from None
 
 
 def register(settings_factory: SettingsFactory) -> typer.Typer:
@@ -63,7 +35,7 @@ def register(settings_factory: SettingsFactory) -> typer.Typer:
                 )
             return issued.secret
 
-        typer.echo(_refusing_domain_errors(lambda: _run(settings_factory(), work)))
+        typer.echo(_refusing_domain_errors(lambda: run_with_database(settings_factory(), work)))
 
     @token_cli.command("list")
     def list_(
@@ -91,7 +63,7 @@ def register(settings_factory: SettingsFactory) -> typer.Typer:
                 for token in found
             ]
 
-        lines = _run(settings_factory(), work)
+        lines = run_with_database(settings_factory(), work)
         typer.echo("NAME\tROLE\tCREATED\tLAST USED\tSTATE")
         for line in lines:
             typer.echo(line)
@@ -104,7 +76,7 @@ def register(settings_factory: SettingsFactory) -> typer.Typer:
             async with session_factory.begin() as session:
                 await tokens.revoke_token(session, name=name, now=utcnow())
 
-        _refusing_domain_errors(lambda: _run(settings_factory(), work))
+        _refusing_domain_errors(lambda: run_with_database(settings_factory(), work))
         typer.echo(f"revoked {name}")
 
     return token_cli
