@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from app.keyring import generate_key
+
 
 def patrol(tmp_path: Path, *arguments: str, **settings: str) -> subprocess.CompletedProcess[str]:
     environment = {key: value for key, value in os.environ.items() if not key.startswith("PATROL_")}
@@ -56,7 +58,13 @@ def test_an_external_database_behind_the_migrations_is_refused_until_upgraded(
 ) -> None:
     database = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
     (tmp_path / "old.db").touch()
-    result = patrol(tmp_path, "worker", PATROL_DATABASE_URL=database, PATROL_LOCAL_CLUSTER="false")
+    result = patrol(
+        tmp_path,
+        "worker",
+        PATROL_DATABASE_URL=database,
+        PATROL_LOCAL_CLUSTER="false",
+        PATROL_SECRET_KEY=generate_key(),
+    )
 
     assert result.returncode == 2
     assert "run `patrol db upgrade` first" in result.stderr

@@ -63,6 +63,8 @@ async def test_two_workers_run_fifty_scheduled_runs_with_no_duplicates(
 
 
 async def test_a_sigkilled_worker_loses_no_run_and_leaks_no_pod(api_stack: PatrolStack) -> None:
+    secret_key = api_stack.runtime.settings.secret_key
+    assert secret_key is not None
     environment = {
         **os.environ,
         **api_stack.database.environment(),
@@ -70,6 +72,8 @@ async def test_a_sigkilled_worker_loses_no_run_and_leaks_no_pod(api_stack: Patro
         "PATROL_PUBLIC_URL": api_stack.api_url,
         "PATROL_LOCAL_CLUSTER": "false",
         "PATROL_DATA_DIR": str(api_stack.runtime.settings.data_dir),
+        # Processes sharing a database share the key that signs their runs' reporting URLs.
+        "PATROL_SECRET_KEY": secret_key.get_secret_value(),
     }
     doomed = await asyncio.create_subprocess_exec(
         sys.executable,
