@@ -7,8 +7,10 @@ import contextlib
 import signal
 from collections.abc import Iterator
 from contextlib import AsyncExitStack
+from typing import Any
 
 import uvicorn
+from litestar import Litestar
 
 from app.adapters.queue import stop_worker
 from app.asgi import create_app
@@ -51,6 +53,15 @@ class ApiServer(uvicorn.Server):
                 signal.signal(signum, handler)
 
 
+def api_server_config(app: Litestar, **options: Any) -> uvicorn.Config:
+    """uvicorn as Patrol runs it. By default uvicorn takes X-Forwarded-For from 127.0.0.1 as the
+    client address, which would let any local process claim a pod's IP for the report pod-IP
+    fallback; and its access log would print reporting URLs, secrets included."""
+    return uvicorn.Config(
+        app, proxy_headers=False, access_log=False, log_config=None, lifespan="on", **options
+    )
+
+
 async def open_runtime(settings: Settings, stack: AsyncExitStack, *, upgrade: bool) -> Runtime:
     keyring = load_keyring(settings)
     redis_url = await resolve_redis_url(settings, stack)
@@ -80,13 +91,11 @@ async def serve(settings: Settings, *, with_worker: bool = True) -> None:
         if settings.local_cluster:
             await start_local_cluster(runtime, stack)
         server = ApiServer(
-            uvicorn.Config(
+            api_server_config(
                 create_app(runtime),
                 host=settings.host,
                 port=settings.port,
-                log_config=None,
                 ws="websockets-sansio",
-                lifespan="on",
             )
         )
         log.info(

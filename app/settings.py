@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.domain.report_identity import IpFallback
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PATROL_", extra="ignore")
@@ -52,6 +54,12 @@ class Settings(BaseSettings):
     )
     reconcile_interval_seconds: int = Field(default=15, ge=1, le=60)
     report_max_bytes: int = 64 * 1024
+    report_ip_fallback: IpFallback = Field(
+        default=IpFallback.AUTO,
+        description="Which source addresses may identify a report by its pod IP when the "
+        "reporting URL's query string was dropped: auto (none a local process can claim), off, "
+        "or loopback (also loopback addresses; for tests and local experiments only).",
+    )
     run_log_max_bytes: int = 256 * 1024
     run_retention_days: int = Field(default=30, ge=1)
 

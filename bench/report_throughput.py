@@ -2,9 +2,10 @@
 served the same way in the same run.
 
 Serves Patrol's API with uvicorn in a child process (one process, as `patrol serve` runs it),
-fills the database with running runs, and drives `POST /check?kh-run-uuid=<run>` with wrk (one
-distinct run per request). Then serves a Litestar app whose only handler answers "OK" and drives
-it the same way. "Recorded" counts runs whose outcome is in the database afterwards.
+fills the database with running runs, and drives each run's own reporting URL,
+`POST /check?kh-run-uuid=<run>&kh-run-secret=<its secret>`, with wrk (one distinct run per
+request). Then serves a Litestar app whose only handler answers "OK" and drives it the same way.
+"Recorded" counts runs whose outcome is in the database afterwards.
 
 Needs wrk (Debian: apt-get install wrk).
 Run: .venv/bin/python bench/report_throughput.py [--seconds 10] [--connections 64] [--runs 60000]
@@ -24,29 +25,32 @@ import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 import uvicorn
 from litestar import Litestar, post
 from sqlmodel import col, select
 
+from app.domain.manifest import reporting_url
 from app.models import Check, Cluster, ConnectionKind, Run, RunStatus, RunTrigger
 from app.models.columns import utcnow
 from app.runtime import Runtime
+from app.services.report_identity import report_secret
 from bench.common import bench_runtime, free_port
 
 LUA = """
-local ids = {}
-for line in io.lines("%(ids)s") do ids[#ids + 1] = line end
+local targets = {}
+for line in io.lines("%(targets)s") do targets[#targets + 1] = line end
 local counter = 0
 local threads = %(threads)d
 offset = 0
 function setup(thread) thread:set("offset", offset); offset = offset + 1 end
 function init(args) counter = 0 end
 request = function()
-  local index = (counter * threads + offset) %% #ids + 1
+  local index = (counter * threads + offset) %% #targets + 1
   counter = counter + 1
-  return wrk.format("POST", "/check?kh-run-uuid=" .. ids[index], nil, '{"OK": true, "Errors": []}')
+  return wrk.format("POST", targets[index], nil, '{"OK": true, "Errors": []}')
 end
 """
 
@@ -73,7 +77,7 @@ def serve_patrol(
         from app.asgi import create_app
         from app.db import create_engine
         from app.runtime import Runtime
-        from app.serve import ApiServer
+        from app.serve import ApiServer, api_server_config
         from app.settings import Settings
         from app.startup import load_keyring
 
@@ -82,13 +86,8 @@ def serve_patrol(
         runtime = await Runtime.open(
             settings, redis_url=redis_url, engine=engine, keyring=load_keyring(settings)
         )
-        config = uvicorn.Config(
-            create_app(runtime),
-            host="127.0.0.1",
-            port=port,
-            log_level="error",
-            access_log=False,
-            log_config=None,
+        config = api_server_config(
+            create_app(runtime), host="127.0.0.1", port=port, log_level="error"
         )
         await ApiServer(config).serve()  # returns on SIGTERM, so a profile gets written
 
@@ -189,6 +188,15 @@ async def seed_runs(runtime: Runtime, count: int) -> list[uuid.UUID]:
     return run_ids
 
 
+def report_targets(runtime: Runtime, run_ids: list[uuid.UUID]) -> list[str]:
+    """Path and query of each run's KH_REPORTING_URL, as its pod would post to it."""
+    targets = []
+    for run_id in run_ids:
+        url = urlsplit(reporting_url("", run_id, report_secret(runtime.keyring, run_id)))
+        targets.append(f"{url.path}?{url.query}")
+    return targets
+
+
 async def main(arguments: argparse.Namespace) -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -198,9 +206,9 @@ async def main(arguments: argparse.Namespace) -> None:
         arguments.database_url, arguments.redis_url, "http://127.0.0.1:9"
     ) as runtime:
         ids = await seed_runs(runtime, arguments.runs)
-        (workdir / "ids.txt").write_text("\n".join(str(run_id) for run_id in ids))
+        (workdir / "targets.txt").write_text("\n".join(report_targets(runtime, ids)))
         script = workdir / "report.lua"
-        script.write_text(LUA % {"ids": workdir / "ids.txt", "threads": threads})
+        script.write_text(LUA % {"targets": workdir / "targets.txt", "threads": threads})
         database_url = runtime.engine.url.render_as_string(hide_password=False)
 
         port = free_port()

@@ -15,6 +15,7 @@ MANAGED_BY = "patrol"
 RUN_ID_LABEL = "patrol.dev/run-id"
 CHECK_ID_LABEL = "patrol.dev/check-id"
 RUN_ID_QUERY_PARAMETER = "kh-run-uuid"
+RUN_SECRET_QUERY_PARAMETER = "kh-run-secret"
 REPORT_PATH = "/check"
 PATROL_POD_SELECTOR = f"{MANAGED_BY_LABEL}={MANAGED_BY}"
 
@@ -36,11 +37,11 @@ class PodLaunch:
     extra_annotations: dict[str, str] = field(default_factory=dict)
 
 
-def reporting_url(public_url: str, run_id: uuid.UUID) -> str:
-    """The URL a checker POSTs to; it names the run, so header-less clients are identified too."""
-    return (
-        f"{public_url.rstrip('/')}{REPORT_PATH}?{urlencode({RUN_ID_QUERY_PARAMETER: str(run_id)})}"
-    )
+def reporting_url(public_url: str, run_id: uuid.UUID, secret: str) -> str:
+    """The URL a checker POSTs to: it names the run and carries the run's secret, which proves
+    the report comes from the pod it was given to (with or without a `kh-run-uuid` header)."""
+    query = urlencode({RUN_ID_QUERY_PARAMETER: str(run_id), RUN_SECRET_QUERY_PARAMETER: secret})
+    return f"{public_url.rstrip('/')}{REPORT_PATH}?{query}"
 
 
 def pod_name(check_name: str, run_id: uuid.UUID) -> str:

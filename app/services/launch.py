@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.adapters.kube import ClusterClient, KubeError
 from app.domain.manifest import PodLaunch, build_pod_manifest, pod_name, reporting_url
+from app.keyring import Keyring
 from app.logging import get_logger
 from app.metrics import RUNS_LAUNCHED
 from app.models import Check, Cluster, FailureReason, Run, RunStatus
@@ -19,6 +20,7 @@ from app.models.columns import utcnow
 from app.runtime import Runtime
 from app.services.followups import enqueue_finalize
 from app.services.outcome import decide_run, execution_error
+from app.services.report_identity import report_secret
 from app.services.run_context import run_with_context
 
 log = get_logger(__name__)
@@ -33,7 +35,12 @@ class LaunchPlan:
 
 
 async def start_run(
-    session: AsyncSession, run_id: uuid.UUID, *, public_url: str, now: datetime
+    session: AsyncSession,
+    run_id: uuid.UUID,
+    *,
+    public_url: str,
+    keyring: Keyring,
+    now: datetime,
 ) -> LaunchPlan | None:
     """Move a pending run to running (CAS) and return what to create; None if it is not pending.
 
@@ -71,7 +78,7 @@ async def start_run(
         namespace=check.namespace,
         pod_spec=check.pod_spec,
         deadline=run.deadline_at,
-        reporting_url=reporting_url(public_url, run.id),
+        reporting_url=reporting_url(public_url, run.id, report_secret(keyring, run.id)),
         extra_labels=check.extra_labels,
         extra_annotations=check.extra_annotations,
     )
@@ -117,7 +124,11 @@ async def launch(runtime: Runtime, run_id: uuid.UUID, *, retry_in: float) -> Lau
     and, at most, the pod already there."""
     async with runtime.session_factory() as session:
         plan = await start_run(
-            session, run_id, public_url=runtime.settings.public_url, now=utcnow()
+            session,
+            run_id,
+            public_url=runtime.settings.public_url,
+            keyring=runtime.keyring,
+            now=utcnow(),
         )
     if plan is None:
         return LaunchResult.NOT_PENDING

@@ -20,27 +20,23 @@ from app.services.outcome import Outcome, check_failed, decide_run, succeeded
 
 
 class Verdict(enum.Enum):
-    ACCEPTED = 200
-    REJECTED = 400
-    TOO_LATE = 410
+    """What became of a report."""
+
+    ACCEPTED = "accepted"
+    INVALID = "invalid"  # the body is not a report
+    UNIDENTIFIED = "unidentified"  # it does not prove which run it is for
+    UNKNOWN_RUN = "unknown_run"
+    NOT_STARTED = "not_started"
+    ALREADY_DECIDED = "already_decided"
+    TOO_LATE = "too_late"
 
 
 @dataclass(frozen=True, slots=True)
 class ReportResult:
     verdict: Verdict
     message: str
+    # The run the report is for; for UNIDENTIFIED, the run it claimed, if any.
     run_id: uuid.UUID | None = None
-
-
-async def run_of_pod_ip(session: AsyncSession, ip: str) -> uuid.UUID | None:
-    """The undecided run whose checker pod has this IP (for clients that send no run id)."""
-    found = await session.exec(
-        select(Run.id)
-        .where(Run.pod_ip == ip, Run.status.in_(RunStatus.in_flight()))  # type: ignore[attr-defined]
-        .limit(2)
-    )
-    matches = found.all()
-    return matches[0] if len(matches) == 1 else None
 
 
 async def record_reports(
@@ -72,7 +68,7 @@ async def record_reports(
             results.append(ReportResult(Verdict.ACCEPTED, "report recorded", run_id))
         elif run_id in decided:
             results.append(
-                ReportResult(Verdict.REJECTED, f"run {run_id} was already decided", run_id)
+                ReportResult(Verdict.ALREADY_DECIDED, f"run {run_id} was already decided", run_id)
             )
         else:
             results.append(reasons[run_id])
@@ -112,7 +108,7 @@ async def _refusals(
     reasons = {}
     for run_id in run_ids:
         if run_id not in known:
-            reasons[run_id] = ReportResult(Verdict.REJECTED, f"unknown run {run_id}")
+            reasons[run_id] = ReportResult(Verdict.UNKNOWN_RUN, f"unknown run {run_id}", run_id)
             continue
         raw_status, deadline = known[run_id]
         status = RunStatus(raw_status)
@@ -123,9 +119,9 @@ async def _refusals(
             )
         elif status.is_terminal:
             message = f"run {run_id} was already decided ({status.value})"
-            reasons[run_id] = ReportResult(Verdict.REJECTED, message, run_id)
+            reasons[run_id] = ReportResult(Verdict.ALREADY_DECIDED, message, run_id)
         else:
             reasons[run_id] = ReportResult(
-                Verdict.REJECTED, f"run {run_id} has not started", run_id
+                Verdict.NOT_STARTED, f"run {run_id} has not started", run_id
             )
     return reasons

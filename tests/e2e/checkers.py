@@ -14,6 +14,7 @@ print("reported without a header")
 """
 
 # Reports to the bare v2 path, no header, from the pod's own IP (Kuberhealthy's pod-IP lookup).
+# Local pod IPs are loopback addresses, trusted only under PATROL_REPORT_IP_FALLBACK=loopback.
 REPORT_FROM_POD_IP = """
 import http.client, os, time, urllib.parse
 url = urllib.parse.urlsplit(os.environ["KH_REPORTING_URL"])

@@ -1,41 +1,21 @@
-"""The report endpoint over real HTTP, with runs placed in the database as a launch would leave them."""
+"""The report endpoint's contract over real HTTP, with runs placed in the database as a launch
+would leave them and reports sent as their pods would send them."""
 
 import uuid
-from datetime import timedelta
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
-from app.models import Run, RunStatus, RunTrigger
-from app.models.columns import utcnow
-from tests.fixtures.stack import PatrolStack, shell_checker
-
-
-async def running_run(stack: PatrolStack, name: str, *, deadline_in: float = 60) -> Run:
-    check = await stack.add_check(name, shell_checker("exit 0"))
-    now = utcnow()
-    run = Run(
-        check_id=check.id,
-        cluster_id=stack.cluster.id,
-        check_version=1,
-        trigger=RunTrigger.API,
-        status=RunStatus.RUNNING,
-        scheduled_at=now,
-        started_at=now,
-        deadline_at=now + timedelta(seconds=deadline_in),
-        pod_name=f"{name}-pod",
-        pod_namespace="default",
-        pod_ip="127.42.200.1",
-    )
-    async with stack.runtime.session_factory() as session:
-        session.add(run)
-        await session.commit()
-        await session.refresh(run)
-    return run
+from app.domain.manifest import reporting_url
+from app.models import RunStatus
+from app.services.report_identity import report_secret
+from tests.e2e.runs import reporting_url_of, running_run, status_of
+from tests.fixtures.stack import PatrolStack
 
 
 @pytest.fixture
-async def client(stack: PatrolStack) -> httpx.AsyncClient:
+async def client(stack: PatrolStack) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=stack.api_url, timeout=10) as client:
         yield client
 
@@ -44,23 +24,24 @@ async def test_get_on_both_paths_answers_200_without_side_effects(
     stack: PatrolStack, client: httpx.AsyncClient
 ) -> None:
     run = await running_run(stack, "probe")
-    for path in ("/check", "/externalCheckStatus"):
-        response = await client.get(path, params={"kh-run-uuid": str(run.id)})
+    for url in ("/check", "/externalCheckStatus", reporting_url_of(stack, run)):
+        response = await client.get(url, headers={"kh-run-uuid": str(run.id)})
         assert response.status_code == 200
-    assert (await stack.run(run.id)).status is RunStatus.RUNNING  # type: ignore[union-attr]
+    assert await status_of(stack, run) is RunStatus.RUNNING
 
 
-async def test_a_report_by_header_decides_the_run_and_a_duplicate_is_refused(
+async def test_a_report_to_the_reporting_url_with_the_header_decides_the_run_once(
     stack: PatrolStack, client: httpx.AsyncClient
 ) -> None:
-    run = await running_run(stack, "by-header")
+    run = await running_run(stack, "go-client")
+    url = reporting_url_of(stack, run)
     first = await client.post(
-        "/externalCheckStatus",
+        url,
         content=b'{"ok": false, "errors": ["disk full"]}',
         headers={"kh-run-uuid": str(run.id)},
     )
     duplicate = await client.post(
-        "/externalCheckStatus", content=b'{"OK": true}', headers={"kh-run-uuid": str(run.id)}
+        url, content=b'{"OK": true}', headers={"kh-run-uuid": str(run.id)}
     )
 
     assert first.status_code == 200
@@ -70,27 +51,29 @@ async def test_a_report_by_header_decides_the_run_and_a_duplicate_is_refused(
     assert decided.status is RunStatus.FAILED and decided.errors == ["disk full"]
 
 
-async def test_the_run_named_in_the_reporting_url_is_enough_without_a_header(
+async def test_the_reporting_url_is_enough_without_a_header_on_either_path(
     stack: PatrolStack, client: httpx.AsyncClient
 ) -> None:
-    run = await running_run(stack, "by-url")
-    response = await client.post(
-        "/check", params={"kh-run-uuid": str(run.id)}, content=b'{"OK":true}'
+    v3, v2 = await running_run(stack, "v3"), await running_run(stack, "v2")
+    by_v3_path = await client.post(reporting_url_of(stack, v3), content=b'{"OK":true}')
+    by_v2_path = await client.post(
+        reporting_url_of(stack, v2).replace("/check?", "/externalCheckStatus?"),
+        content=b'{"OK":true}',
     )
-    assert response.status_code == 200
-    assert (await stack.run(run.id)).status is RunStatus.SUCCEEDED  # type: ignore[union-attr]
+
+    assert (by_v3_path.status_code, by_v2_path.status_code) == (200, 200)
+    assert await status_of(stack, v3) is RunStatus.SUCCEEDED
+    assert await status_of(stack, v2) is RunStatus.SUCCEEDED
 
 
 @pytest.mark.parametrize(
-    ("body", "headers", "query", "fragment"),
+    ("body", "headers", "fragment"),
     [
-        (b"{not json", None, True, "not valid JSON"),
-        (b'{"OK": false}', None, True, "non-blank error"),
-        (b'{"OK": false, "Errors": [" "]}', None, True, "non-blank error"),
-        (b'{"OK": true}', {"kh-run-uuid": "not-a-uuid"}, False, "not a run UUID"),
-        (b'{"OK": true}', {"kh-run-uuid": str(uuid.uuid4())}, False, "unknown run"),
-        (b'{"OK": true}', None, False, "cannot tell which run"),
-        (b"x" * 70_000, None, True, "exceeds"),
+        (b"{not json", None, "not valid JSON"),
+        (b'{"OK": false}', None, "non-blank error"),
+        (b'{"OK": false, "Errors": [" "]}', None, "non-blank error"),
+        (b'{"OK": true}', {"kh-run-uuid": "not-a-uuid"}, "not a run UUID"),
+        (b"x" * 70_000, None, "exceeds"),
     ],
 )
 async def test_bad_reports_get_400_and_change_nothing(
@@ -98,12 +81,10 @@ async def test_bad_reports_get_400_and_change_nothing(
     client: httpx.AsyncClient,
     body: bytes,
     headers: dict[str, str] | None,
-    query: bool,
     fragment: str,
 ) -> None:
     run = await running_run(stack, "target")
-    params = {"kh-run-uuid": str(run.id)} if query else None
-    response = await client.post("/check", content=body, headers=headers, params=params)
+    response = await client.post(reporting_url_of(stack, run), content=body, headers=headers)
 
     assert response.status_code == 400
     assert fragment in response.text
@@ -113,43 +94,34 @@ async def test_bad_reports_get_400_and_change_nothing(
     )
 
 
-async def test_a_report_carrying_another_runs_uuid_is_refused(
+async def test_a_report_for_a_run_patrol_does_not_know_gets_400(
     stack: PatrolStack, client: httpx.AsyncClient
 ) -> None:
-    mine, other = await running_run(stack, "mine"), await running_run(stack, "other")
-    response = await client.post(
-        "/check",
-        params={"kh-run-uuid": str(mine.id)},
-        headers={"kh-run-uuid": str(other.id)},
-        content=b'{"OK": true}',
-    )
-    assert response.status_code == 400
-    for run in (mine, other):
-        assert (await stack.run(run.id)).status is RunStatus.RUNNING  # type: ignore[union-attr]
+    # Only a deleted run's pod could hold a valid secret for a run that is not in the database.
+    gone = uuid.uuid4()
+    url = reporting_url(stack.api_url, gone, report_secret(stack.runtime.keyring, gone))
+
+    response = await client.post(url, content=b'{"OK": true}')
+
+    assert response.status_code == 400 and "unknown run" in response.text
 
 
 async def test_a_stale_uuid_from_a_finished_run_is_refused(
     stack: PatrolStack, client: httpx.AsyncClient
 ) -> None:
     run = await running_run(stack, "stale")
-    assert (
-        await client.post("/check", params={"kh-run-uuid": str(run.id)}, content=b'{"OK":true}')
-    ).status_code == 200
-    again = await client.post(
-        "/check", params={"kh-run-uuid": str(run.id)}, content=b'{"OK":false,"Errors":["late"]}'
-    )
+    url = reporting_url_of(stack, run)
+    assert (await client.post(url, content=b'{"OK":true}')).status_code == 200
+    again = await client.post(url, content=b'{"OK":false,"Errors":["late"]}')
     assert again.status_code == 400
-    assert (await stack.run(run.id)).status is RunStatus.SUCCEEDED  # type: ignore[union-attr]
+    assert await status_of(stack, run) is RunStatus.SUCCEEDED
 
 
 async def test_a_report_after_the_deadline_gets_410_gone(
     stack: PatrolStack, client: httpx.AsyncClient
 ) -> None:
     run = await running_run(stack, "late", deadline_in=-1)
-    response = await client.post(
-        "/check", params={"kh-run-uuid": str(run.id)}, content=b'{"OK":true}'
-    )
+    response = await client.post(reporting_url_of(stack, run), content=b'{"OK":true}')
     assert response.status_code == 410
     # Whether or not the deadline sweep got to it first, the late report decided nothing.
-    after = await stack.run(run.id)
-    assert after is not None and after.status in (RunStatus.RUNNING, RunStatus.TIMED_OUT)
+    assert await status_of(stack, run) in (RunStatus.RUNNING, RunStatus.TIMED_OUT)

@@ -1,8 +1,10 @@
 """Every way a run can end, with real checker pods on the local cluster."""
 
+from app.domain.report_identity import IpFallback
 from app.models import FailureReason, RunStatus
+from app.services.lookups import logs_by_run_id
 from tests.e2e.checkers import REPORT_FROM_POD_IP, REPORT_TO_INJECTED_URL, python_script
-from tests.fixtures.stack import PatrolStack, eventually, shell_checker
+from tests.fixtures.stack import PatrolStack, eventually, patrol_settings, shell_checker
 
 
 async def no_pods(stack: PatrolStack) -> bool:
@@ -38,6 +40,7 @@ async def test_a_headerless_client_posting_to_the_injected_url_is_identified(
     assert run.status is RunStatus.SUCCEEDED, run.errors
 
 
+@patrol_settings(report_ip_fallback=IpFallback.LOOPBACK)
 async def test_a_headerless_client_posting_to_the_bare_path_is_identified_by_its_pod_ip(
     stack: PatrolStack,
 ) -> None:
@@ -47,6 +50,18 @@ async def test_a_headerless_client_posting_to_the_bare_path_is_identified_by_its
 
     assert run.status is RunStatus.SUCCEEDED, run.errors
     assert run.pod_ip is not None and run.pod_ip.startswith("127.")
+
+
+async def test_by_default_a_local_pods_loopback_ip_identifies_no_run(stack: PatrolStack) -> None:
+    check = await stack.add_check("legacy-ip", python_script(REPORT_FROM_POD_IP), run_interval="1h")
+
+    (run,) = await stack.finalized_runs(check.id, 1)
+
+    assert run.status is RunStatus.ERROR
+    assert run.failure_reason is FailureReason.EXITED_WITHOUT_REPORT
+    async with stack.runtime.session_factory() as session:
+        logs = await logs_by_run_id(session, [run.id])
+    assert "status 400" in logs[run.id][0].content and "loopback" in logs[run.id][0].content
 
 
 async def test_a_checker_that_crashes_before_reporting_is_an_execution_error(
@@ -60,8 +75,6 @@ async def test_a_checker_that_crashes_before_reporting_is_an_execution_error(
     assert run.failure_reason is FailureReason.EXITED_WITHOUT_REPORT
     assert "exit code 3" in run.errors[0]
     async with stack.runtime.session_factory() as session:
-        from app.services.lookups import logs_by_run_id
-
         logs = await logs_by_run_id(session, [run.id])
     assert logs[run.id][0].content.strip() == "boom"
 

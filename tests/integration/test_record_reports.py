@@ -65,8 +65,8 @@ async def test_one_transaction_decides_each_run_once_and_explains_every_refusal(
         Verdict.ACCEPTED,
         Verdict.ACCEPTED,
         Verdict.ACCEPTED,
-        Verdict.REJECTED,
-        Verdict.REJECTED,
+        Verdict.ALREADY_DECIDED,
+        Verdict.UNKNOWN_RUN,
     ]
     assert "unknown run" in results[4].message
     async with session_factory() as session:
@@ -102,7 +102,7 @@ async def test_concurrent_reports_through_the_batcher_each_get_their_own_answer(
         await asyncio.gather(task, return_exceptions=True)
     verdicts = [result.verdict for result in results]
     assert verdicts[:40] == [Verdict.ACCEPTED] * 40
-    assert verdicts[40:] == [Verdict.REJECTED] * 5
+    assert verdicts[40:] == [Verdict.ALREADY_DECIDED] * 5
 
 
 async def test_a_report_for_a_run_already_timed_out_is_too_late_not_a_duplicate(

@@ -17,7 +17,7 @@ def launch(pod_spec: dict[str, object]) -> PodLaunch:
         namespace="monitoring",
         pod_spec=pod_spec,
         deadline=DEADLINE,
-        reporting_url=reporting_url("http://patrol:8080/", RUN_ID),
+        reporting_url=reporting_url("http://patrol:8080/", RUN_ID, "s3cr3t"),
         extra_labels={"team": "sre", "app": "overridden"},
         extra_annotations={"owner": "sre"},
     )
@@ -82,10 +82,10 @@ def test_labels_and_annotations_carry_the_v2_v3_and_patrol_identities() -> None:
     }
 
 
-def test_the_reporting_url_keeps_the_v3_path_and_names_the_run() -> None:
-    url = urlsplit(reporting_url("http://patrol:8080/", RUN_ID))
+def test_the_reporting_url_keeps_the_v3_path_and_carries_the_run_and_its_secret() -> None:
+    url = urlsplit(reporting_url("http://patrol:8080/", RUN_ID, "s3cr3t"))
     assert url.path == "/check"
-    assert parse_qs(url.query) == {"kh-run-uuid": [str(RUN_ID)]}
+    assert parse_qs(url.query) == {"kh-run-uuid": [str(RUN_ID)], "kh-run-secret": ["s3cr3t"]}
 
 
 def test_pod_names_are_deterministic_per_run_and_valid_dns_labels() -> None:
