@@ -22,9 +22,11 @@ from sqlmodel import select
 
 from app.logging import configure_logging
 from app.models import Run, RunStatus
+from app.services.report_identity import report_secret
 from tests.fixtures.access import bearer
 from tests.fixtures.database import DatabaseTarget
-from tests.fixtures.stack import PatrolStack, build_stack, eventually, shell_checker
+from tests.e2e.checkers import REPORT_TO_INJECTED_URL, python_script
+from tests.fixtures.stack import PatrolStack, build_stack, eventually
 
 MARK = f"LEAK{uuid.uuid4().hex[:12]}"
 SECRETS = {
@@ -161,7 +163,7 @@ async def test_no_secret_appears_in_answers_logs_redis_database_or_temp_files(
             )
             issued_tokens.append(issued["data"]["createApiToken"]["token"])
             answers.pop()  # the one answer that must show the new token
-            await exercise_runs(stack, call, cluster_ids)
+            run_secrets = await exercise_runs(stack, call, cluster_ids)
             await call(
                 "{ clusters { id name apiUrl context hasCredentials labels } "
                 "auditLog(first: 50) { nodes { operation arguments message outcome } } }"
@@ -172,15 +174,16 @@ async def test_no_secret_appears_in_answers_logs_redis_database_or_temp_files(
     # The server did log, at DEBUG, about the clusters whose secrets it held.
     assert "pod creation failed" in logs and "leaky-token" in logs
 
+    hidden = [*issued_tokens, *run_secrets]
     found = [
-        *leaks("API answers", "\n".join(answers).encode(), issued_tokens),
-        *leaks("logs", logs.encode(), issued_tokens),
-        *leaks("Redis", redis_dump, issued_tokens),
-        *leaks("database", database_dump, issued_tokens),
+        *leaks("API answers", "\n".join(answers).encode(), hidden),
+        *leaks("logs", logs.encode(), hidden),
+        *leaks("Redis", redis_dump, hidden),
+        *leaks("database", database_dump, hidden),
     ]
     for path in temp_files_written_since(started):
         try:
-            found += leaks(f"temp file {path}", path.read_bytes(), issued_tokens)
+            found += leaks(f"temp file {path}", path.read_bytes(), hidden)
         except OSError:
             continue
     assert found == []
@@ -243,9 +246,10 @@ async def exercise_clusters(call: Any) -> list[str]:
     return ids
 
 
-async def exercise_runs(stack: PatrolStack, call: Any, cluster_ids: list[str]) -> None:
+async def exercise_runs(stack: PatrolStack, call: Any, cluster_ids: list[str]) -> list[str]:
     """Run a check in the clusters whose credentials are real but whose API is unreachable, so
-    launches, watches and the reaper all fail with those credentials in hand."""
+    launches, watches and the reaper all fail with those credentials in hand; and in the local
+    cluster, where it reports. Returns the runs' report secrets."""
     created = await call(
         "mutation($i: CreateCheckInput!) { createCheck(input: $i) { id } }",
         i={
@@ -253,7 +257,7 @@ async def exercise_runs(stack: PatrolStack, call: Any, cluster_ids: list[str]) -
             "namespace": "default",
             "timeout": "3s",
             "clusterIds": [*cluster_ids, str(stack.cluster.id)],
-            "podSpec": shell_checker("exit 0"),
+            "podSpec": python_script(REPORT_TO_INJECTED_URL),
         },
     )
     check_id = created["data"]["createCheck"]["id"]
@@ -270,5 +274,9 @@ async def exercise_runs(stack: PatrolStack, call: Any, cluster_ids: list[str]) -
 
     await eventually(all_decided, timeout=30)
     await call(
-        "{ runs { nodes { status errors failureReason cluster { name } } } }",
+        "{ runs { nodes { id status errors failureReason podName cluster { name } } } }",
     )
+    async with stack.runtime.session_factory() as session:
+        runs = (await session.exec(select(Run))).all()
+    assert any(run.status is RunStatus.SUCCEEDED for run in runs)  # the local run reported
+    return [report_secret(stack.runtime.keyring, run.id) for run in runs]
