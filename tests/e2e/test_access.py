@@ -298,13 +298,18 @@ async def open_socket(
     return socket, answer
 
 
-async def ws_query(socket: Any, document: str, *, protocol: str = "graphql-transport-ws") -> Any:
+async def ws_query(
+    socket: Any,
+    document: str,
+    *,
+    variables: dict[str, Any] | None = None,
+    protocol: str = "graphql-transport-ws",
+) -> Any:
     """Sends one operation and returns its first result (`next`/`data` or `error`)."""
     operation_id = uuid.uuid4().hex
     start = "subscribe" if protocol == "graphql-transport-ws" else "start"
-    await socket.send(
-        json.dumps({"id": operation_id, "type": start, "payload": {"query": document}})
-    )
+    payload = {"query": document, "variables": variables or {}}
+    await socket.send(json.dumps({"id": operation_id, "type": start, "payload": payload}))
     while True:
         message = json.loads(await asyncio.wait_for(socket.recv(), timeout=10))
         if message.get("id") == operation_id and message["type"] != "complete":
@@ -377,3 +382,25 @@ async def test_the_legacy_graphql_ws_protocol_authenticates_the_same_way(
     socket, answer = await open_socket(api_stack, {}, protocol="graphql-ws")
     async with socket:
         assert answer.get("closed") == 4403 or answer.get("type") == "connection_error"
+
+
+@pytest.mark.parametrize("role", list(Role))
+async def test_each_role_may_do_exactly_what_it_allows_over_a_websocket(
+    api_stack: PatrolStack, role: Role
+) -> None:
+    token = await issue_api_token(
+        api_stack.runtime.session_factory, api_stack.runtime.keyring, role
+    )
+    socket, answer = await open_socket(api_stack, {"Authorization": f"Bearer {token}"})
+    outcomes = {}
+    async with socket:
+        assert answer["type"] == "connection_ack"
+        for field, operation in OPERATIONS.items():
+            result = await ws_query(socket, operation.document, variables=operation.variables)
+            codes = error_codes(result["payload"])
+            outcomes[field] = "refused" if "FORBIDDEN" in codes else "allowed"
+            assert "UNAUTHENTICATED" not in codes and "INTERNAL_SERVER_ERROR" not in codes, field
+    expected = {
+        field: "allowed" if role.allows(required(field)) else "refused" for field in OPERATIONS
+    }
+    assert outcomes == expected

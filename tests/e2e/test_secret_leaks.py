@@ -23,9 +23,9 @@ from sqlmodel import select
 from app.logging import configure_logging
 from app.models import Run, RunStatus
 from app.services.report_identity import report_secret
+from tests.e2e.checkers import REPORT_TO_INJECTED_URL, python_script
 from tests.fixtures.access import bearer
 from tests.fixtures.database import DatabaseTarget
-from tests.e2e.checkers import REPORT_TO_INJECTED_URL, python_script
 from tests.fixtures.stack import PatrolStack, build_stack, eventually
 
 MARK = f"LEAK{uuid.uuid4().hex[:12]}"
