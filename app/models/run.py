@@ -1,51 +1,15 @@
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from app.domain.run_lifecycle import FailureReason, RunStatus, RunTrigger
 from app.models.columns import enum_column, json_column, timestamp_column, utcnow
 
-
-class RunTrigger(enum.StrEnum):
-    SCHEDULE = "schedule"
-    MANUAL = "manual"
-    API = "api"
-
-
-class RunStatus(enum.StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    TIMED_OUT = "timed_out"
-    ERROR = "error"
-    CANCELLED = "cancelled"
-
-    @classmethod
-    def in_flight(cls) -> tuple[RunStatus, ...]:
-        return (cls.PENDING, cls.RUNNING)
-
-    @property
-    def is_terminal(self) -> bool:
-        return self not in RunStatus.in_flight()
-
-
-class FailureReason(enum.StrEnum):
-    """Why a run did not succeed: the check said so, or Patrol could not execute it."""
-
-    CHECK_FAILED = "check_failed"
-    TIMED_OUT = "timed_out"
-    IMAGE_PULL = "image_pull"
-    UNSCHEDULABLE = "unschedulable"
-    EXITED_WITHOUT_REPORT = "exited_without_report"
-    POD_DELETED = "pod_deleted"
-    API_REJECTED = "api_rejected"
-    LAUNCH_FAILED = "launch_failed"
-    CANCELLED = "cancelled"
+__all__ = ["FailureReason", "Run", "RunEvent", "RunLog", "RunStatus", "RunTrigger"]
 
 
 class Run(SQLModel, table=True):

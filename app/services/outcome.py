@@ -4,53 +4,21 @@ can race and exactly one of them wins."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.models import FailureReason, Run, RunStatus
+from app.domain.run_lifecycle import (
+    Outcome,
+    cancelled,
+    check_failed,
+    execution_error,
+    succeeded,
+    timed_out,
+)
+from app.models import Run, RunStatus
 from app.models.columns import utcnow
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    status: RunStatus
-    errors: tuple[str, ...] = ()
-    failure_reason: FailureReason | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status is RunStatus.SUCCEEDED
-
-
-def succeeded() -> Outcome:
-    return Outcome(RunStatus.SUCCEEDED)
-
-
-def check_failed(errors: Sequence[str]) -> Outcome:
-    return Outcome(RunStatus.FAILED, tuple(errors), FailureReason.CHECK_FAILED)
-
-
-def execution_error(reason: FailureReason, message: str) -> Outcome:
-    return Outcome(RunStatus.ERROR, (message,), reason)
-
-
-def timed_out(namespace: str, check_name: str) -> Outcome:
-    return Outcome(
-        RunStatus.TIMED_OUT,
-        (
-            f"Check execution error: {namespace}/{check_name}: "
-            "timed out waiting for checker pod to report in",
-        ),
-        FailureReason.TIMED_OUT,
-    )
-
-
-def cancelled(message: str) -> Outcome:
-    return Outcome(RunStatus.CANCELLED, (message,), FailureReason.CANCELLED)
 
 
 async def decide_run(
@@ -79,3 +47,14 @@ async def decide_run(
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount == 1)
+
+
+__all__ = [
+    "Outcome",
+    "cancelled",
+    "check_failed",
+    "decide_run",
+    "execution_error",
+    "succeeded",
+    "timed_out",
+]
