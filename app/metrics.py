@@ -11,6 +11,7 @@ SCHEDULE_SLOTS_SKIPPED = Counter(
     "Scheduled slots that did not run: missed while down, or the previous run still in flight",
     ["reason"],
 )
+RUNS_DECIDED = Counter("patrol_runs_decided_total", "Runs decided, by outcome", ["status"])
 RUNS_LAUNCHED = Counter("patrol_runs_launched_total", "Checker pods created", ["trigger"])
 REPORTS = Counter("patrol_reports_total", "Checker reports received", ["result"])
 PODS_REAPED = Counter("patrol_pods_reaped_total", "Patrol pods deleted by the reaper")

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.adapters.kube import ClusterClient
 from app.models import Cluster, Run, RunEvent, RunLog
 from app.models.columns import utcnow
+from app.services import run_state
 from app.services.run_context import run_with_context
 
 LOG_TAIL_LINES = 2000
@@ -97,16 +98,7 @@ async def store_capture(
 ) -> bool:
     """Store logs and events and mark the run finalized; False if another worker did it first."""
     now = now or utcnow()
-    marked = await session.exec(
-        sa.update(Run)
-        .where(Run.id == run.id, Run.finalized_at.is_(None))  # type: ignore[arg-type,union-attr]
-        .values(
-            finalized_at=now,
-            node_name=_node(pod) or run.node_name,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if marked.rowcount != 1:
+    if not await run_state.mark_finalized(session, run.id, node_name=_node(pod), now=now):
         await session.rollback()
         return False
     if logs:

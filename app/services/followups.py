@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from app.adapters.queue import JobQueue
+from app.domain.run_lifecycle import EXIT_GRACE, FINALIZE_DELAY
 from app.job_names import CHECK_EXITED_RUN, FINALIZE_RUN, LAUNCH_RUN, run_job_id
 from app.metrics import JOBS_ENQUEUED
 from app.models.columns import utcnow
 
-# A decided checker usually exits a moment later: the finalize sweep gives it this long to flush
-# its last log lines before handing the run over.
-FINALIZE_DELAY = timedelta(seconds=1)
-# A pod that ended may have a report in flight: wait this long before calling it unreported.
-EXIT_GRACE = timedelta(seconds=3)
+__all__ = ["FINALIZE_DELAY", "enqueue_exit_check", "enqueue_finalize", "enqueue_launch"]
 
 
 async def _enqueue(queue: JobQueue, job: str, run_id: uuid.UUID, at: datetime | None) -> None:

@@ -7,19 +7,19 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.adapters.kube import ClusterClient, KubeError
+from app.adapters.kube import ClusterClient, ClusterConfigError, KubeError
 from app.domain.manifest import PodLaunch, build_pod_manifest, pod_name, reporting_url
+from app.domain.run_lifecycle import EXECUTION, FailureReason, execution_error
 from app.keyring import Keyring
 from app.logging import get_logger
 from app.metrics import RUNS_LAUNCHED
-from app.models import Check, Cluster, FailureReason, Run, RunStatus
+from app.models import Check, Cluster, Run, RunStatus
 from app.models.columns import utcnow
 from app.runtime import Runtime
+from app.services import run_state
 from app.services.followups import enqueue_finalize
-from app.services.outcome import decide_run, execution_error
 from app.services.report_identity import report_secret
 from app.services.run_context import run_with_context
 
@@ -53,20 +53,16 @@ async def start_run(
     if run.status is RunStatus.PENDING:
         deadline = now + timedelta(seconds=check.timeout_seconds)
         name = pod_name(check.name, run.id)
-        started = await session.exec(
-            sa.update(Run)
-            .where(Run.id == run.id, Run.status == RunStatus.PENDING)  # type: ignore[arg-type]
-            .values(
-                status=RunStatus.RUNNING,
-                started_at=now,
-                deadline_at=deadline,
-                pod_name=name,
-                pod_namespace=check.namespace,
-            )
-            .execution_options(synchronize_session=False)
+        started = await run_state.start(
+            session,
+            run.id,
+            now=now,
+            deadline=deadline,
+            pod_name=name,
+            pod_namespace=check.namespace,
         )
         await session.commit()
-        if started.rowcount != 1:
+        if not started:
             return None
         run.status, run.started_at, run.deadline_at = RunStatus.RUNNING, now, deadline
         run.pod_name, run.pod_namespace = name, check.namespace
@@ -101,15 +97,19 @@ async def create_pod(client: ClusterClient, plan: LaunchPlan) -> dict[str, objec
 async def fail_launch(
     session: AsyncSession, run_id: uuid.UUID, error: KubeError, *, now: datetime
 ) -> bool:
-    reason = FailureReason.LAUNCH_FAILED if error.transient else FailureReason.API_REJECTED
-    decided = await decide_run(
-        session,
-        run_id,
-        execution_error(reason, f"creating the checker pod failed: {error}"),
-        now=now,
+    """Decide a run whose pod cannot be created. Commits."""
+    reason = (
+        FailureReason.LAUNCH_FAILED
+        if error.transient or isinstance(error, ClusterConfigError)
+        else FailureReason.API_REJECTED
     )
+    outcome = execution_error(reason, f"creating the checker pod failed: {error}")
+    decided = await run_state.decide_one(session, run_id, outcome, EXECUTION, now=now)
     await session.commit()
-    return decided
+    if decided is None:
+        return False
+    run_state.announce([decided])
+    return True
 
 
 class LaunchResult(enum.Enum):

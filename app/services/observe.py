@@ -7,13 +7,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.domain.manifest import RUN_ID_LABEL
 from app.domain.pod_state import node_name, pod_exit, pod_ip, pod_problem
-from app.models import FailureReason, Run
-from app.services.outcome import Outcome, decide_run, execution_error
+from app.domain.run_lifecycle import (
+    EXECUTION,
+    Outcome,
+    execution_error,
+    exited_without_report,
+    pod_deleted,
+)
+from app.services import run_state
 
 
 class Followup(enum.Enum):
@@ -39,22 +44,15 @@ async def observe_pod(
     now: datetime,
     ip_recorded: bool = False,
 ) -> Followup:
+    """A use case: it commits what it wrote."""
     if event_type == "DELETED":
-        outcome = execution_error(
-            FailureReason.POD_DELETED, "the checker pod was deleted before it reported"
-        )
-        return await _decide(session, run_id, outcome, now)
+        return await _decide(session, run_id, pod_deleted(), now)
     problem = pod_problem(pod)
     if problem is not None:
         return await _decide(session, run_id, execution_error(problem.reason, problem.message), now)
     ip = pod_ip(pod)
     if ip and not ip_recorded:
-        await session.exec(
-            sa.update(Run)
-            .where(Run.id == run_id, Run.pod_ip.is_(None))  # type: ignore[arg-type,union-attr]
-            .values(pod_ip=ip, node_name=node_name(pod))
-            .execution_options(synchronize_session=False)
-        )
+        await run_state.record_pod_location(session, run_id, pod_ip=ip, node_name=node_name(pod))
         await session.commit()
     if pod_exit(pod) is not None:
         return Followup.CHECK_EXIT
@@ -64,21 +62,16 @@ async def observe_pod(
 async def decide_exited_without_report(
     session: AsyncSession, run_id: uuid.UUID, pod: dict[str, Any] | None, *, now: datetime
 ) -> bool:
+    """After the exit grace: the pod ended and no report decided the run. Commits."""
     ended = pod_exit(pod) if pod is not None else None
-    detail = (
-        f" (exit code {ended.exit_code}, {ended.reason})"
-        if ended is not None and ended.exit_code is not None
-        else ""
-    )
-    outcome = execution_error(
-        FailureReason.EXITED_WITHOUT_REPORT,
-        f"the checker pod exited without reporting{detail}",
+    outcome = exited_without_report(
+        ended.exit_code if ended else None, ended.reason if ended else None
     )
     return await _decided(session, run_id, outcome, now)
 
 
 async def _decide(
-    session: AsyncSession, run_id: uuid.UUID, outcome: Any, now: datetime
+    session: AsyncSession, run_id: uuid.UUID, outcome: Outcome, now: datetime
 ) -> Followup:
     return Followup.FINALIZE if await _decided(session, run_id, outcome, now) else Followup.NONE
 
@@ -86,6 +79,9 @@ async def _decide(
 async def _decided(
     session: AsyncSession, run_id: uuid.UUID, outcome: Outcome, now: datetime
 ) -> bool:
-    decided = await decide_run(session, run_id, outcome, now=now)
+    decided = await run_state.decide_one(session, run_id, outcome, EXECUTION, now=now)
     await session.commit()
-    return decided
+    if decided is None:
+        return False
+    run_state.announce([decided])
+    return True

@@ -3,39 +3,37 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.domain.run_lifecycle import DEADLINE, PENDING_GRACE, REAP_AFTER_DEADLINE, timed_out
 from app.models import Check, Run, RunStatus
+from app.services import run_state
 from app.services.observe import run_id_of
-from app.services.outcome import decide_run, timed_out
-
-STUCK_AFTER = timedelta(seconds=30)
-# A decided run is finalized within seconds; only a pod this far past its deadline is fair game.
-REAP_AFTER_DEADLINE = timedelta(minutes=5)
 
 
 async def time_out_overdue_runs(
     session: AsyncSession, *, now: datetime, limit: int = 500
 ) -> list[uuid.UUID]:
-    """Decide `timed_out` for every running run whose deadline has passed with no report."""
+    """Decide `timed_out` for every running run whose deadline has passed with no report.
+    A use case: it commits."""
     overdue = await session.exec(
         select(Run.id, Check.namespace, Check.name)
         .join(Check, col(Check.id) == col(Run.check_id))
         .where(col(Run.status) == RunStatus.RUNNING, col(Run.deadline_at) < now)
         .limit(limit)
     )
-    decided = [
-        run_id
-        for run_id, namespace, name in overdue.all()
-        if await decide_run(session, run_id, timed_out(namespace, name), now=now)
+    decisions = [
+        (run_id, timed_out(namespace, name)) for run_id, namespace, name in overdue.all()
     ]
+    decided = await run_state.decide(session, decisions, DEADLINE, now=now)
     await session.commit()
-    return decided
+    run_state.announce(decided)
+    return [run.run_id for run in decided]
 
 
 async def next_deadline(session: AsyncSession) -> datetime | None:
@@ -54,7 +52,7 @@ async def runs_left_pending(
         (
             await session.exec(
                 select(Run.id)
-                .where(Run.status == RunStatus.PENDING, Run.created_at < now - STUCK_AFTER)
+                .where(Run.status == RunStatus.PENDING, Run.created_at < now - PENDING_GRACE)
                 .limit(limit)
             )
         ).all()

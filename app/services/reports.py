@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.domain.report import Report
+from app.domain.run_lifecycle import REPORT, Refusal, check_failed, report_refusal, succeeded
 from app.models import Run, RunStatus
-from app.services.outcome import Outcome, check_failed, decide_run, succeeded
+from app.services import run_state
 
 
 class Verdict(enum.Enum):
@@ -44,23 +44,21 @@ async def record_reports(
 ) -> list[ReportResult]:
     """Decide many runs in one transaction; results come back in the order of `reports`.
 
-    The first report for a run wins, also within one batch.
+    The first report for a run wins, also within one batch. A use case: it commits.
     """
-    decided: set[uuid.UUID] = set()
     winners: dict[uuid.UUID, int] = {}
     for index, (run_id, _) in enumerate(reports):
         winners.setdefault(run_id, index)
-    passing = [run_id for run_id, index in winners.items() if reports[index][1].ok]
-    if passing:
-        decided |= await _decide_many(session, passing, succeeded(), now)
-    for run_id, index in winners.items():
-        report = reports[index][1]
-        if not report.ok and await decide_run(
-            session, run_id, check_failed(report.errors), now=now, not_after=now
-        ):
-            decided.add(run_id)
+    decisions = [
+        (run_id, succeeded() if report.ok else check_failed(report.errors))
+        for run_id, index in winners.items()
+        for report in (reports[index][1],)
+    ]
+    decided_runs = await run_state.decide(session, decisions, REPORT, now=now)
     await session.commit()
-    refused = {run_id for run_id in winners if run_id not in decided}
+    run_state.announce(decided_runs)
+    decided = {run.run_id for run in decided_runs}
+    refused = [run_id for run_id in winners if run_id not in decided]
     reasons = await _refusals(session, refused, now) if refused else {}
     results = []
     for index, (run_id, _) in enumerate(reports):
@@ -75,53 +73,27 @@ async def record_reports(
     return results
 
 
-async def _decide_many(
-    session: AsyncSession, run_ids: list[uuid.UUID], outcome: Outcome, now: datetime
-) -> set[uuid.UUID]:
-    result = await session.exec(
-        sa.update(Run)
-        .where(
-            col(Run.id).in_(run_ids),
-            col(Run.status).in_(RunStatus.in_flight()),
-            col(Run.deadline_at) >= now,
-        )
-        .values(
-            status=outcome.status,
-            ok=outcome.ok,
-            errors=list(outcome.errors),
-            failure_reason=outcome.failure_reason,
-            finished_at=now,
-        )
-        .returning(col(Run.id))
-        .execution_options(synchronize_session=False)
-    )
-    return set(result.scalars().all())
+_REFUSALS = {
+    Refusal.UNKNOWN_RUN: (Verdict.UNKNOWN_RUN, "unknown run {run}"),
+    Refusal.NOT_STARTED: (Verdict.NOT_STARTED, "run {run} has not started"),
+    Refusal.ALREADY_DECIDED: (Verdict.ALREADY_DECIDED, "run {run} was already decided ({status})"),
+    Refusal.TOO_LATE: (Verdict.TOO_LATE, "run {run} is past its deadline"),
+}
 
 
 async def _refusals(
-    session: AsyncSession, run_ids: set[uuid.UUID], now: datetime
+    session: AsyncSession, run_ids: list[uuid.UUID], now: datetime
 ) -> dict[uuid.UUID, ReportResult]:
     rows = await session.exec(
-        select(Run.id, Run.status, Run.deadline_at).where(col(Run.id).in_(list(run_ids)))
+        select(Run.id, Run.status, Run.deadline_at).where(col(Run.id).in_(run_ids))
     )
-    known = {run_id: (status, deadline) for run_id, status, deadline in rows.all()}
+    known = {run_id: (RunStatus(status), deadline) for run_id, status, deadline in rows.all()}
     reasons = {}
     for run_id in run_ids:
-        if run_id not in known:
-            reasons[run_id] = ReportResult(Verdict.UNKNOWN_RUN, f"unknown run {run_id}", run_id)
-            continue
-        raw_status, deadline = known[run_id]
-        status = RunStatus(raw_status)
-        past_deadline = deadline is not None and now > deadline
-        if status is RunStatus.TIMED_OUT or (past_deadline and not status.is_terminal):
-            reasons[run_id] = ReportResult(
-                Verdict.TOO_LATE, f"run {run_id} is past its deadline", run_id
-            )
-        elif status.is_terminal:
-            message = f"run {run_id} was already decided ({status.value})"
-            reasons[run_id] = ReportResult(Verdict.ALREADY_DECIDED, message, run_id)
-        else:
-            reasons[run_id] = ReportResult(
-                Verdict.NOT_STARTED, f"run {run_id} has not started", run_id
-            )
+        status, deadline = known.get(run_id, (None, None))
+        verdict, message = _REFUSALS[report_refusal(status, deadline, now)]
+        text = message.format(run=run_id, status=status.value if status else "")
+        reasons[run_id] = ReportResult(
+            verdict, text, None if verdict is Verdict.UNKNOWN_RUN else run_id
+        )
     return reasons

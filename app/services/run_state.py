@@ -1,0 +1,202 @@
+"""The one module that writes a run's state. Every change goes through a compare-and-set built from
+the rules in `app.domain.run_lifecycle`, so reports, the pod watcher, the sweeps, launch and
+finalize can race and each run is started once, decided once and finalized once.
+
+These are building blocks: they take the caller's session and never commit (see
+`app/services/__init__.py` for the transaction rule). What they decided is returned, and is to be
+announced (`announce`) once the caller has committed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.domain.run_lifecycle import (
+    START,
+    DeadlineGuard,
+    FailureReason,
+    Outcome,
+    Rule,
+    RunStatus,
+    RunTrigger,
+)
+from app.logging import get_logger
+from app.metrics import RUNS_DECIDED
+from app.models import Check, Cluster, Run
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class DecidedRun:
+    """A run this process just decided, with what its announcement and its history need."""
+
+    run_id: uuid.UUID
+    check_id: uuid.UUID
+    cluster_id: uuid.UUID
+    check: str  # namespace/name
+    cluster: str
+    trigger: RunTrigger
+    status: RunStatus
+    failure_reason: FailureReason | None
+    errors: tuple[str, ...]
+    scheduled_at: datetime
+    started_at: datetime | None
+    finished_at: datetime
+
+    @property
+    def duration(self) -> timedelta | None:
+        return None if self.started_at is None else self.finished_at - self.started_at
+
+
+def _guard(rule: Rule, now: datetime) -> list[Any]:
+    conditions: list[Any] = [col(Run.status).in_(rule.from_states)]
+    if rule.deadline is DeadlineGuard.NOT_PAST:
+        conditions.append(col(Run.deadline_at) >= now)
+    elif rule.deadline is DeadlineGuard.PAST:
+        conditions.append(col(Run.deadline_at) < now)
+    return conditions
+
+
+async def start(
+    session: AsyncSession,
+    run_id: uuid.UUID,
+    *,
+    now: datetime,
+    deadline: datetime,
+    pod_name: str,
+    pod_namespace: str,
+) -> bool:
+    """Move a pending run to running with its deadline and pod; False if it was not pending."""
+    result = await session.exec(
+        sa.update(Run)
+        .where(col(Run.id) == run_id, *_guard(START, now))
+        .values(
+            status=RunStatus.RUNNING,
+            started_at=now,
+            deadline_at=deadline,
+            pod_name=pod_name,
+            pod_namespace=pod_namespace,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)
+
+
+async def decide(
+    session: AsyncSession,
+    decisions: Sequence[tuple[uuid.UUID, Outcome]],
+    rule: Rule,
+    *,
+    now: datetime,
+) -> list[DecidedRun]:
+    """Decide each run whose state `rule` allows; the runs that lost the race are left out.
+    Runs sharing an outcome are decided by one statement."""
+    by_outcome: dict[Outcome, list[uuid.UUID]] = defaultdict(list)
+    for run_id, outcome in decisions:
+        by_outcome[outcome].append(run_id)
+    decided: list[uuid.UUID] = []
+    for outcome, run_ids in by_outcome.items():
+        result = await session.exec(
+            sa.update(Run)
+            .where(col(Run.id).in_(run_ids), *_guard(rule, now))
+            .values(
+                status=outcome.status,
+                ok=outcome.ok,
+                errors=list(outcome.errors),
+                failure_reason=outcome.failure_reason,
+                finished_at=now,
+            )
+            .returning(col(Run.id))
+            .execution_options(synchronize_session=False)
+        )
+        decided.extend(result.scalars().all())
+    return await _decided_runs(session, decided) if decided else []
+
+
+async def decide_one(
+    session: AsyncSession, run_id: uuid.UUID, outcome: Outcome, rule: Rule, *, now: datetime
+) -> DecidedRun | None:
+    decided = await decide(session, [(run_id, outcome)], rule, now=now)
+    return decided[0] if decided else None
+
+
+async def _decided_runs(session: AsyncSession, run_ids: Iterable[uuid.UUID]) -> list[DecidedRun]:
+    rows = await session.exec(
+        select(Run, Check.namespace, Check.name, Cluster.name)
+        .join(Check, col(Check.id) == col(Run.check_id))
+        .join(Cluster, col(Cluster.id) == col(Run.cluster_id))
+        .where(col(Run.id).in_(list(run_ids)))
+        .execution_options(populate_existing=True)
+    )
+    decided = []
+    for run, namespace, check_name, cluster_name in rows.all():
+        assert run.finished_at is not None
+        decided.append(
+            DecidedRun(
+                run_id=run.id,
+                check_id=run.check_id,
+                cluster_id=run.cluster_id,
+                check=f"{namespace}/{check_name}",
+                cluster=cluster_name,
+                trigger=run.trigger,
+                status=run.status,
+                failure_reason=run.failure_reason,
+                errors=tuple(run.errors),
+                scheduled_at=run.scheduled_at,
+                started_at=run.started_at,
+                finished_at=run.finished_at,
+            )
+        )
+    return decided
+
+
+async def record_pod_location(
+    session: AsyncSession, run_id: uuid.UUID, *, pod_ip: str, node_name: str | None
+) -> None:
+    """The pod's IP (for header-less reports) and node, once the watcher first sees them."""
+    await session.exec(
+        sa.update(Run)
+        .where(col(Run.id) == run_id, col(Run.pod_ip).is_(None))
+        .values(pod_ip=pod_ip, node_name=node_name)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def mark_finalized(
+    session: AsyncSession, run_id: uuid.UUID, *, node_name: str | None, now: datetime
+) -> bool:
+    """Record that the run's logs and events are kept; False if another worker did it first."""
+    result = await session.exec(
+        sa.update(Run)
+        .where(col(Run.id) == run_id, col(Run.finalized_at).is_(None))
+        .values(finalized_at=now, node_name=sa.func.coalesce(node_name, Run.node_name))
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)
+
+
+def announce(decided: Iterable[DecidedRun]) -> None:
+    """Tell the world what was decided: once per run, after the deciding transaction committed."""
+    for run in decided:
+        RUNS_DECIDED.labels(status=run.status.value).inc()
+        duration = run.duration
+        log.info(
+            "run decided",
+            run_id=str(run.run_id),
+            check=run.check,
+            cluster=run.cluster,
+            trigger=run.trigger.value,
+            status=run.status.value,
+            reason=run.failure_reason.value if run.failure_reason else None,
+            duration_seconds=None if duration is None else round(duration.total_seconds(), 3),
+        )
