@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from app.domain.access import Role
+from app.domain.check_status import CheckHealth
 from app.models import ConnectionKind, FailureReason, RunStatus, RunTrigger
 
 ConnectionKindEnum = strawberry.enum(ConnectionKind, name="ConnectionKind")
@@ -12,3 +13,4 @@ RunStatusEnum = strawberry.enum(RunStatus, name="RunStatus")
 RunTriggerEnum = strawberry.enum(RunTrigger, name="RunTrigger")
 FailureReasonEnum = strawberry.enum(FailureReason, name="FailureReason")
 RoleEnum = strawberry.enum(Role, name="Role")
+CheckHealthEnum = strawberry.enum(CheckHealth, name="CheckHealth")

@@ -12,9 +12,11 @@ from strawberry.scalars import JSON
 import app.api.enums  # noqa: F401  (registers the enums before they are used)
 from app.api.context import Info
 from app.api.fields import described_field
+from app.domain.check_status import CheckHealth
 from app.domain.duration import format_duration
 from app.models import (
     Check,
+    CheckStatus,
     Cluster,
     ConnectionKind,
     FailureReason,
@@ -118,9 +120,54 @@ class CheckType:
         clusters = await info.context.loaders.clusters_by_check_id.load(self.model.id)
         return [ClusterType.from_model(cluster) for cluster in clusters]
 
+    @described_field("Its status in each of its clusters, by cluster name.")
+    async def statuses(self, info: Info) -> list[CheckStatusType]:
+        statuses = await info.context.loaders.statuses_by_check_id.load(self.model.id)
+        return [CheckStatusType.from_model(status) for status in statuses]
+
     @described_field("The most recently scheduled run, on any cluster.")
     async def latest_run(self, info: Info) -> RunType | None:
         run = await info.context.loaders.latest_run_by_check_id.load(self.model.id)
+        return None if run is None else RunType.from_model(run)
+
+
+@strawberry.type(
+    name="CheckStatus",
+    description="What a check is doing in one cluster; it follows the run that started last.",
+)
+class CheckStatusType:
+    model: strawberry.Private[CheckStatus]
+    status: CheckHealth
+    since: datetime = strawberry.field(description="When it entered this status.")
+    consecutive_failures: int = strawberry.field(
+        description="Runs in a row that did not succeed (failed, timed out or errors)."
+    )
+    consecutive_successes: int
+    last_success_at: datetime | None
+    last_failure_at: datetime | None
+
+    @classmethod
+    def from_model(cls, status: CheckStatus) -> CheckStatusType:
+        return cls(
+            model=status,
+            status=status.status,
+            since=status.since,
+            consecutive_failures=status.consecutive_failures,
+            consecutive_successes=status.consecutive_successes,
+            last_success_at=status.last_success_at,
+            last_failure_at=status.last_failure_at,
+        )
+
+    @strawberry.field
+    async def cluster(self, info: Info) -> ClusterType | None:
+        cluster = await info.context.loaders.cluster_by_id.load(self.model.cluster_id)
+        return None if cluster is None else ClusterType.from_model(cluster)
+
+    @described_field("The run the status follows.")
+    async def last_run(self, info: Info) -> RunType | None:
+        if self.model.last_run_id is None:
+            return None
+        run = await info.context.loaders.run_by_id.load(self.model.last_run_id)
         return None if run is None else RunType.from_model(run)
 
 

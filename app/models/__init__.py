@@ -3,6 +3,7 @@
 from app.models.access import ApiToken, AuditRecord
 from app.models.check import Check, CheckCluster
 from app.models.cluster import Cluster, ConnectionKind
+from app.models.history import CheckStatus, Event, EventKind
 from app.models.run import FailureReason, Run, RunEvent, RunLog, RunStatus, RunTrigger
 from app.models.schedule import CheckSchedule
 
@@ -12,8 +13,11 @@ __all__ = [
     "Check",
     "CheckCluster",
     "CheckSchedule",
+    "CheckStatus",
     "Cluster",
     "ConnectionKind",
+    "Event",
+    "EventKind",
     "FailureReason",
     "Run",
     "RunEvent",

@@ -26,6 +26,7 @@ from app.domain.pod_spec import validate_pod_spec
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models import Check, CheckCluster
 from app.models.columns import utcnow
+from app.services import history
 from app.services.clusters import existing_cluster_ids
 from app.services.patch import UNCHANGED, Unchanged, pick
 from app.services.scheduling import sync_check_schedule
@@ -87,6 +88,9 @@ async def create_check(session: AsyncSession, draft: CheckDraft) -> Check:
     session.add_all(CheckCluster(check_id=check.id, cluster_id=c) for c in cluster_ids)
     await _flush(session, check)
     await sync_check_schedule(session, check, now=check.updated_at)
+    await history.sync_memberships(
+        session, check.id, cluster_ids, is_paused=not check.enabled, now=check.updated_at
+    )
     return check
 
 
@@ -126,6 +130,18 @@ async def update_check(session: AsyncSession, check_id: uuid.UUID, changes: Chec
     _touch(check)
     await _flush(session, check)
     await sync_check_schedule(session, check, now=check.updated_at)
+    if changes.cluster_ids is not UNCHANGED:
+        await history.sync_memberships(
+            session,
+            check.id,
+            await _assigned_clusters(session, check.id),
+            is_paused=not check.enabled,
+            now=check.updated_at,
+        )
+    if changes.enabled is not UNCHANGED:
+        await history.set_paused(
+            session, check.id, is_paused=not check.enabled, now=check.updated_at
+        )
     return check
 
 
@@ -159,6 +175,7 @@ async def _set_enabled(session: AsyncSession, check_id: uuid.UUID, *, enabled: b
         _touch(check)
         await session.flush()
         await sync_check_schedule(session, check, now=check.updated_at)
+        await history.set_paused(session, check.id, is_paused=not enabled, now=check.updated_at)
     return check
 
 
@@ -204,6 +221,16 @@ async def _resolve_clusters(session: AsyncSession, cluster_ids: list[uuid.UUID])
             f"clusterIds: unknown cluster {', '.join(str(c) for c in missing)}", field="clusterIds"
         )
     return wanted
+
+
+async def _assigned_clusters(session: AsyncSession, check_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(
+        (
+            await session.exec(
+                select(CheckCluster.cluster_id).where(CheckCluster.check_id == check_id)
+            )
+        ).all()
+    )
 
 
 async def _replace_clusters(

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.models import Check, CheckCluster, Cluster, Run, RunEvent, RunLog
+from app.models import Check, CheckCluster, CheckStatus, Cluster, Run, RunEvent, RunLog
 
 
 async def clusters_by_id(
@@ -38,6 +38,26 @@ async def clusters_by_check_id(
     for check_id, cluster in rows.all():
         grouped[check_id].append(cluster)
     return grouped
+
+
+async def statuses_by_check_id(
+    session: AsyncSession, check_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[CheckStatus]]:
+    rows = await session.exec(
+        select(CheckStatus)
+        .join(Cluster, col(Cluster.id) == col(CheckStatus.cluster_id))
+        .where(col(CheckStatus.check_id).in_(set(check_ids)))
+        .order_by(col(Cluster.name))
+    )
+    grouped: dict[uuid.UUID, list[CheckStatus]] = defaultdict(list)
+    for status in rows.all():
+        grouped[status.check_id].append(status)
+    return grouped
+
+
+async def runs_by_id(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Run]:
+    rows = await session.exec(select(Run).where(col(Run.id).in_(set(ids))))
+    return {run.id: run for run in rows.all()}
 
 
 async def latest_run_by_check_id(

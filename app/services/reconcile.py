@@ -27,9 +27,7 @@ async def time_out_overdue_runs(
         .where(col(Run.status) == RunStatus.RUNNING, col(Run.deadline_at) < now)
         .limit(limit)
     )
-    decisions = [
-        (run_id, timed_out(namespace, name)) for run_id, namespace, name in overdue.all()
-    ]
+    decisions = [(run_id, timed_out(namespace, name)) for run_id, namespace, name in overdue.all()]
     decided = await run_state.decide(session, decisions, DEADLINE, now=now)
     await session.commit()
     run_state.announce(decided)

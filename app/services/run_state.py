@@ -31,31 +31,33 @@ from app.domain.run_lifecycle import (
 )
 from app.logging import get_logger
 from app.metrics import RUNS_DECIDED
-from app.models import Check, Cluster, Run
+from app.models import Check, Cluster, EventKind, Run
+from app.services import history
+from app.services.history import RunFacts
 
 log = get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class DecidedRun:
-    """A run this process just decided, with what its announcement and its history need."""
+    """A run this process just decided, with what its announcement needs."""
 
-    run_id: uuid.UUID
-    check_id: uuid.UUID
-    cluster_id: uuid.UUID
+    facts: RunFacts
     check: str  # namespace/name
     cluster: str
-    trigger: RunTrigger
-    status: RunStatus
-    failure_reason: FailureReason | None
-    errors: tuple[str, ...]
-    scheduled_at: datetime
-    started_at: datetime | None
-    finished_at: datetime
+
+    @property
+    def run_id(self) -> uuid.UUID:
+        return self.facts.run_id
+
+    @property
+    def status(self) -> RunStatus:
+        return self.facts.status
 
     @property
     def duration(self) -> timedelta | None:
-        return None if self.started_at is None else self.finished_at - self.started_at
+        started, finished = self.facts.started_at, self.facts.finished_at
+        return None if started is None or finished is None else finished - started
 
 
 def _guard(rule: Rule, now: datetime) -> list[Any]:
@@ -65,6 +67,15 @@ def _guard(rule: Rule, now: datetime) -> list[Any]:
     elif rule.deadline is DeadlineGuard.PAST:
         conditions.append(col(Run.deadline_at) < now)
     return conditions
+
+
+async def create(session: AsyncSession, runs: Sequence[Run], *, now: datetime) -> None:
+    """Add new pending runs (the caller commits; a slot or in-flight conflict fails the flush)."""
+    session.add_all(runs)
+    await session.flush()
+    await history.record_runs(
+        session, EventKind.RUN_CREATED, [RunFacts.of(run) for run in runs], now=now
+    )
 
 
 async def start(
@@ -87,9 +98,12 @@ async def start(
             pod_name=pod_name,
             pod_namespace=pod_namespace,
         )
+        .returning(*_FACT_COLUMNS)
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount == 1)
+    started = [_facts(row) for row in result.all()]
+    await history.record_runs(session, EventKind.RUN_STARTED, started, now=now)
+    return bool(started)
 
 
 async def decide(
@@ -120,7 +134,11 @@ async def decide(
             .execution_options(synchronize_session=False)
         )
         decided.extend(result.scalars().all())
-    return await _decided_runs(session, decided) if decided else []
+    if not decided:
+        return []
+    runs = await _decided_runs(session, decided)
+    await history.record_decisions(session, [run.facts for run in runs], now=now)
+    return runs
 
 
 async def decide_one(
@@ -138,26 +156,10 @@ async def _decided_runs(session: AsyncSession, run_ids: Iterable[uuid.UUID]) -> 
         .where(col(Run.id).in_(list(run_ids)))
         .execution_options(populate_existing=True)
     )
-    decided = []
-    for run, namespace, check_name, cluster_name in rows.all():
-        assert run.finished_at is not None
-        decided.append(
-            DecidedRun(
-                run_id=run.id,
-                check_id=run.check_id,
-                cluster_id=run.cluster_id,
-                check=f"{namespace}/{check_name}",
-                cluster=cluster_name,
-                trigger=run.trigger,
-                status=run.status,
-                failure_reason=run.failure_reason,
-                errors=tuple(run.errors),
-                scheduled_at=run.scheduled_at,
-                started_at=run.started_at,
-                finished_at=run.finished_at,
-            )
-        )
-    return decided
+    return [
+        DecidedRun(RunFacts.of(run), f"{namespace}/{check_name}", cluster_name)
+        for run, namespace, check_name, cluster_name in rows.all()
+    ]
 
 
 async def record_pod_location(
@@ -180,9 +182,53 @@ async def mark_finalized(
         sa.update(Run)
         .where(col(Run.id) == run_id, col(Run.finalized_at).is_(None))
         .values(finalized_at=now, node_name=sa.func.coalesce(node_name, Run.node_name))
+        .returning(*_FACT_COLUMNS)
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount == 1)
+    finalized = [_facts(row) for row in result.all()]
+    await history.record_runs(session, EventKind.RUN_FINALIZED, finalized, now=now)
+    return bool(finalized)
+
+
+_FACT_COLUMNS = (
+    col(Run.id),
+    col(Run.check_id),
+    col(Run.cluster_id),
+    col(Run.status),
+    col(Run.trigger),
+    col(Run.scheduled_at),
+    col(Run.started_at),
+    col(Run.finished_at),
+    col(Run.failure_reason),
+    col(Run.errors),
+)
+
+
+def _facts(row: Any) -> RunFacts:
+    (
+        run_id,
+        check_id,
+        cluster_id,
+        status,
+        trigger,
+        scheduled,
+        started,
+        finished,
+        reason,
+        errors,
+    ) = row
+    return RunFacts(
+        run_id=run_id,
+        check_id=check_id,
+        cluster_id=cluster_id,
+        status=RunStatus(status),
+        trigger=RunTrigger(trigger),
+        scheduled_at=scheduled,
+        started_at=started,
+        finished_at=finished,
+        failure_reason=FailureReason(reason) if reason else None,
+        errors=tuple(errors or ()),
+    )
 
 
 def announce(decided: Iterable[DecidedRun]) -> None:
@@ -195,8 +241,8 @@ def announce(decided: Iterable[DecidedRun]) -> None:
             run_id=str(run.run_id),
             check=run.check,
             cluster=run.cluster,
-            trigger=run.trigger.value,
+            trigger=run.facts.trigger.value,
             status=run.status.value,
-            reason=run.failure_reason.value if run.failure_reason else None,
+            reason=run.facts.failure_reason.value if run.facts.failure_reason else None,
             duration_seconds=None if duration is None else round(duration.total_seconds(), 3),
         )

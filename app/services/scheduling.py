@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.domain.schedule import decide_slot, first_due
 from app.metrics import SCHEDULE_SLOTS_SKIPPED
 from app.models import Check, CheckCluster, CheckSchedule, Run, RunStatus, RunTrigger
+from app.services import run_state
 
 
 async def sync_check_schedule(session: AsyncSession, check: Check, *, now: datetime) -> None:
@@ -138,8 +139,8 @@ async def claim_due_slots(
                 scheduled_at=decision.slot,
             )
         )
-    session.add_all(runs)
     try:
+        await run_state.create(session, runs, now=now)
         await session.commit()
     except IntegrityError:
         # A manual run started in between: nothing of this batch sticks, its slots stay due

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models import Check, CheckCluster, Cluster, Run, RunStatus, RunTrigger
+from app.services import run_state
 from app.services.checks import get_check
 
 
@@ -68,9 +69,8 @@ async def trigger_check(
         )
         for cluster_id in targets
     ]
-    session.add_all(runs)
     try:
-        await session.flush()
+        await run_state.create(session, runs, now=now)
     except IntegrityError:
         # Lost a race with another trigger or the scheduler; the caller rolls back.
         raise _in_flight(check, None) from None

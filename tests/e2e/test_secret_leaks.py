@@ -4,7 +4,7 @@ writes: API answers and errors, DEBUG logs, Redis, the database, the temp direct
 from __future__ import annotations
 
 import base64
-import logging
+import io
 import tempfile
 import time
 import uuid
@@ -14,18 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import sqlalchemy as sa
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
-from app.logging import configure_logging
 from app.models import Run, RunStatus
 from app.services.report_identity import report_secret
 from tests.e2e.checkers import REPORT_TO_INJECTED_URL, python_script
 from tests.fixtures.access import bearer
 from tests.fixtures.database import DatabaseTarget
+from tests.fixtures.logs import ReadLogs
 from tests.fixtures.stack import PatrolStack, build_stack, eventually
 
 MARK = f"LEAK{uuid.uuid4().hex[:12]}"
@@ -60,25 +59,6 @@ def needles(extra: list[str]) -> list[bytes]:
 
 def leaks(where: str, haystack: bytes, extra: list[str]) -> list[str]:
     return [f"{where}: {needle!r}" for needle in needles(extra) if needle in haystack]
-
-
-@pytest.fixture
-def debug_log(tmp_path: Path) -> Iterator[Path]:
-    """The server at DEBUG, with JSON logs written to a file."""
-    root = logging.getLogger()
-    saved_handlers, saved_level = root.handlers[:], root.level
-    saved_levels = {name: logging.getLogger(name).level for name in logging.root.manager.loggerDict}
-    path = tmp_path / "debug.log"
-    stream = path.open("w")
-    configure_logging("DEBUG", "json", stream)
-    try:
-        yield path
-    finally:
-        stream.close()
-        root.handlers[:] = saved_handlers
-        root.setLevel(saved_level)
-        for name, level in saved_levels.items():
-            logging.getLogger(name).setLevel(level)
 
 
 async def redis_contents(redis: Redis) -> bytes:
@@ -137,7 +117,7 @@ async def test_no_secret_appears_in_answers_logs_redis_database_or_temp_files(
     engine: AsyncEngine,
     redis: Redis,
     redis_url: str,
-    debug_log: Path,
+    json_logs: tuple[io.StringIO, ReadLogs],
 ) -> None:
     started = time.time() - 1
     answers: list[str] = []
@@ -170,7 +150,7 @@ async def test_no_secret_appears_in_answers_logs_redis_database_or_temp_files(
             )
         redis_dump = await redis_contents(redis)
         database_dump = await database_contents(database_target, engine, tmp_path / "data")
-    logs = debug_log.read_text()
+    logs = json_logs[0].getvalue()
     # The server did log, at DEBUG, about the clusters whose secrets it held.
     assert "pod creation failed" in logs and "leaky-token" in logs
 

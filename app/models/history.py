@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.domain.check_status import CheckHealth
+from app.domain.run_lifecycle import RunStatus
+from app.models.columns import enum_column, json_column, timestamp_column
+
+
+class CheckStatus(SQLModel, table=True):
+    """What one check is doing in one cluster, updated in the transaction that decides a run."""
+
+    __tablename__ = "check_status"
+
+    check_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid(), sa.ForeignKey("check.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    cluster_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid(), sa.ForeignKey("cluster.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    status: CheckHealth = Field(sa_column=enum_column(CheckHealth, index=True))
+    since: datetime = Field(sa_column=timestamp_column(nullable=False))
+    consecutive_failures: int = 0
+    consecutive_successes: int = 0
+    last_success_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    last_failure_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    last_run_id: uuid.UUID | None = None
+    last_run_status: RunStatus | None = Field(
+        default=None, sa_column=enum_column(RunStatus, nullable=True)
+    )
+    # The run the status follows is the one that started last (see app/domain/check_status.py).
+    last_run_started_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    paused: bool = False
+    # Optimistic lock: writers update `WHERE version = :read`, so concurrent deciders never both
+    # record the same flip.
+    version: int = 0
+
+
+class EventKind(enum.StrEnum):
+    RUN_CREATED = "run_created"
+    RUN_STARTED = "run_started"
+    RUN_DECIDED = "run_decided"
+    RUN_FINALIZED = "run_finalized"
+    STATUS_CHANGED = "status_changed"
+
+
+class Event(SQLModel, table=True):
+    """The durable, ordered log of what happened (an outbox): written in the transaction that made
+    it happen; subscriptions and alerting read it by id."""
+
+    __tablename__ = "event"
+    __table_args__ = (
+        sa.Index("ix_event_check_id", "check_id", "id"),
+        sa.Index("ix_event_at", "at"),
+    )
+
+    id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    )
+    at: datetime = Field(sa_column=timestamp_column(nullable=False))
+    kind: EventKind = Field(sa_column=enum_column(EventKind))
+    # No foreign keys: the log outlives what it tells about, until retention prunes it.
+    check_id: uuid.UUID = Field(sa_column=sa.Column(sa.Uuid(), nullable=False))
+    cluster_id: uuid.UUID | None = Field(
+        default=None, sa_column=sa.Column(sa.Uuid(), nullable=True)
+    )
+    run_id: uuid.UUID | None = Field(default=None, sa_column=sa.Column(sa.Uuid(), nullable=True))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
