@@ -1,4 +1,4 @@
-"""Message templates: Jinja2 in its sandbox, with a step budget, a time limit and size caps, so a
+"""Message templates: Jinja2 in its immutable sandbox, with a step budget, a time limit and size caps, so a
 bad template costs its rule a default message, never the alert or the process."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from app.errors import InvalidInput
 
@@ -91,7 +91,7 @@ class RenderLimitExceeded(Exception):
     pass
 
 
-class _GuardedSandbox(SandboxedEnvironment):
+class _GuardedSandbox(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**"})
 
     def __init__(self) -> None:
@@ -210,11 +210,10 @@ def _capped(chunks: Iterable[str], max_chars: int) -> str:
     kept: list[str] = []
     size = 0
     for chunk in chunks:
-        if size + len(chunk) > max_chars:
-            kept.append(chunk[: max_chars - size - len(TRUNCATION_MARK)] + TRUNCATION_MARK)
-            break
         kept.append(chunk)
         size += len(chunk)
+        if size > max_chars:
+            return "".join(kept)[: max_chars - len(TRUNCATION_MARK)] + TRUNCATION_MARK
     return "".join(kept)
 
 
