@@ -136,30 +136,30 @@ class _Step:
         # A per-check alert is about the check as a whole: silences are matched without a cluster.
         self.subject = AlertSubject(subject.check) if rule.per_check else subject
 
-    def unchanged(self) -> Evaluation:
+    def no_transition(self) -> Evaluation:
         return Evaluation(self.state)
 
     def run_decided(self, run: RunDecided) -> Evaluation:
         key = self.state.key
         if run.check_id != key.check_id or key.cluster_id not in (None, run.cluster_id):
-            return self.unchanged()
+            return self.no_transition()
         if not matches(self.rule.selector, self.selected):
-            return self.unchanged()
+            return self.no_transition()
         observation = self.observe(run)
         if observation is None:
-            return self.unchanged()
+            return self.no_transition()
         condition, cause = self.rule.condition, Cause(CauseKind.RUN, run=run)
         if isinstance(condition, NoSuccessFor):
             return self.success_seen(run, observation, condition, cause)
         state = self.counted(observation)
         if state is None:
-            return self.unchanged()
+            return self.no_transition()
         self.state = state
         if state.alert is None and _met(self.rule, state):
             return self.fire(run.decided_at, cause)
         if state.alert is not None and _recovered(self.rule, state):
             return self.resolve(run.decided_at, cause)
-        return self.unchanged()
+        return self.no_transition()
 
     def observe(self, run: RunDecided) -> Observation | None:
         bad = is_bad(run, self.rule.execution_errors)
@@ -198,15 +198,15 @@ class _Step:
         self, run: RunDecided, observation: Observation, condition: NoSuccessFor, cause: Cause
     ) -> Evaluation:
         if observation.bad:
-            return self.unchanged()
+            return self.no_transition()
         succeeded_at = run.finished_at or run.decided_at
         last = self.state.last_success_at
         if last is not None and succeeded_at <= last:
-            return self.unchanged()
+            return self.no_transition()
         self.state = replace(self.state, last_success_at=succeeded_at)
         if self.state.alert is not None and run.decided_at - succeeded_at < condition.duration:
             return self.resolve(run.decided_at, cause)
-        return Evaluation(self.state)
+        return self.no_transition()
 
     def tick(self, tick: Tick) -> Evaluation:
         now, alert, condition = tick.now, self.state.alert, self.rule.condition
@@ -215,23 +215,23 @@ class _Step:
                 since = self.state.last_success_at or self.state.watching_since
                 if now - since >= condition.duration:
                     return self.fire(now, Cause(CauseKind.TICK))
-            return self.unchanged()
+            return self.no_transition()
         if alert.status is not AlertStatus.FIRING or not self.rule.channel_ids:
-            return self.unchanged()
+            return self.no_transition()
         if silencing(self.silences, self.subject, now) is not None:
-            return self.unchanged()
+            return self.no_transition()
         if alert.notified:
             interval = self.rule.reminder_interval
             last = alert.last_notified_at
             if interval is None or (last is not None and now < last + interval):
-                return self.unchanged()
+                return self.no_transition()
         # Else its firing was silenced and the silence is over: the first word receivers get.
         return self.remind(now)
 
     def acknowledge(self, event: Acknowledge) -> Evaluation:
         alert = self.state.alert
         if alert is None or alert.id != event.alert_id or alert.status is not AlertStatus.FIRING:
-            return self.unchanged()
+            return self.no_transition()
         acknowledged = replace(
             alert,
             status=AlertStatus.ACKNOWLEDGED,
@@ -246,7 +246,7 @@ class _Step:
     def comment(self, event: Comment) -> Evaluation:
         alert = self.state.alert
         if alert is None or alert.id != event.alert_id:
-            return self.unchanged()
+            return self.no_transition()
         cause = Cause(CauseKind.PERSON, actor=event.actor, text=event.text)
         return self.record(alert, TransitionKind.COMMENTED, event.at, cause, notify_if=False)
 

@@ -25,9 +25,9 @@ MAX_TEMPLATE_CHARS = 8000
 # Each traced Python line or call in the template's code is a step: a handful per loop iteration.
 STEP_BUDGET = 300_000
 TIME_LIMIT_SECONDS = 2.0
-# Numbers a template may pass to a filter or a call, and the longest string or list that `*`
-# may build: enough for formatting, too small for a memory bomb.
-MAX_NUMBER_ARGUMENT = 10_000
+# Numbers a template may pass to a filter or a call (Jinja's own cap on range()), and the longest
+# string or list that `*` may build: enough for formatting, too small for a memory bomb.
+MAX_NUMBER_ARGUMENT = 100_000
 MAX_REPEAT_LENGTH = 100_000
 TRUNCATION_MARK = "…"
 
@@ -97,7 +97,7 @@ class _GuardedSandbox(ImmutableSandboxedEnvironment):
     def __init__(self) -> None:
         # Strict, so a misspelt variable falls back to the default text with an error to show.
         super().__init__(autoescape=False, undefined=StrictUndefined)
-        self.filters = {name: _guarded(function) for name, function in self.filters.items()}
+        self.filters = {name: _guarded(name, function) for name, function in self.filters.items()}
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and (_beyond(right, 100) or _beyond(left, 2**64)):
@@ -110,7 +110,8 @@ class _GuardedSandbox(ImmutableSandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        _check_arguments(args, kwargs)
+        if getattr(__obj, "__name__", None) in _SIZED_CALLS:
+            _check_arguments(args, kwargs)
         return super().call(__context, __obj, *args, **kwargs)
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
@@ -120,16 +121,24 @@ class _GuardedSandbox(ImmutableSandboxedEnvironment):
         return formatted
 
 
+# Calls whose numbers are sizes: str padding methods and lipsum (range is capped by Jinja).
+_SIZED_CALLS = frozenset(
+    {"ljust", "rjust", "center", "zfill", "expandtabs", "generate_lorem_ipsum"}
+)
 _WIDE_FORMAT = re.compile(r"\{[^{}]*:[^{}]*\d{5,}[^{}]*\}|%[-+ #0]*\d{5,}")
 
 
-def _guarded(function: Callable[..., Any]) -> Callable[..., Any]:
+def _guarded(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    """The filter, refusing huge numbers among its arguments (not the value it filters, which
+    is data) and, for `format`, huge widths in the format string."""
+    value_at = 1 if getattr(function, "jinja_pass_arg", None) else 0
+
     @functools.wraps(function)
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        _check_arguments(args, kwargs)
-        for value in args:
-            if isinstance(value, str) and _WIDE_FORMAT.search(value):
-                raise SecurityError("format width too large")
+        _check_arguments(args[value_at + 1 :], kwargs)
+        value = args[value_at] if len(args) > value_at else None
+        if name == "format" and isinstance(value, str) and _WIDE_FORMAT.search(value):
+            raise SecurityError("format width too large")
         return function(*args, **kwargs)
 
     return guarded
