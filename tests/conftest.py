@@ -4,6 +4,7 @@ pytest_plugins = [
     "tests.fixtures.http_target",
     "tests.fixtures.logs",
     "tests.fixtures.postgres",
+    "tests.fixtures.receivers",
     "tests.fixtures.redis",
     "tests.fixtures.runtime",
     "tests.fixtures.stack",
