@@ -46,7 +46,7 @@ from app.domain.alerting.state import (
     Transition,
     TransitionKind,
 )
-from app.models.run import FailureReason, RunStatus
+from app.domain.run_lifecycle import FailureReason, RunStatus
 
 _IDS = uuid.UUID("5d0c6a8e-3b1f-4f3e-9a52-7f0e2c1b9d44")
 _EXECUTION_ERROR_STATUSES = (RunStatus.ERROR, RunStatus.TIMED_OUT)

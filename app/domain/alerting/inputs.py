@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from app.models.run import FailureReason, RunStatus
+from app.domain.run_lifecycle import FailureReason, RunStatus
 
 
 @dataclass(frozen=True, slots=True)
