@@ -26,7 +26,7 @@ from app.domain.pod_spec import validate_pod_spec
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models import Check, CheckCluster
 from app.models.columns import utcnow
-from app.services.clusters import existing_cluster_ids
+from app.services.clusters import resolve_cluster_ids
 from app.services.patch import UNCHANGED, Unchanged, pick
 from app.services.scheduling import sync_check_schedule
 
@@ -80,7 +80,7 @@ async def create_check(session: AsyncSession, draft: CheckDraft) -> Check:
         enabled=draft.enabled,
     )
     _validate(check)
-    cluster_ids = await _resolve_clusters(session, draft.cluster_ids)
+    cluster_ids = await resolve_cluster_ids(session, draft.cluster_ids)
     await _ensure_name_free(session, check, except_id=None)
     session.add(check)
     await _flush(session, check)
@@ -196,20 +196,10 @@ def _interval(text: str | None) -> timedelta | None:
     return None if text is None else _positive_duration(text, field="runInterval")
 
 
-async def _resolve_clusters(session: AsyncSession, cluster_ids: list[uuid.UUID]) -> list[uuid.UUID]:
-    wanted = list(dict.fromkeys(cluster_ids))
-    missing = [c for c in wanted if c not in await existing_cluster_ids(session, wanted)]
-    if missing:
-        raise NotFound(
-            f"clusterIds: unknown cluster {', '.join(str(c) for c in missing)}", field="clusterIds"
-        )
-    return wanted
-
-
 async def _replace_clusters(
     session: AsyncSession, check: Check, cluster_ids: list[uuid.UUID]
 ) -> None:
-    wanted = await _resolve_clusters(session, cluster_ids)
+    wanted = await resolve_cluster_ids(session, cluster_ids)
     current = set(
         (
             await session.exec(

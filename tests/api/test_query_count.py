@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db import SessionFactory
 from tests.api.seeding import seed_fleet
+from tests.fixtures.statements import counting_statements
 
 PAGE_WITH_RELATIONS = """
 query($first: Int) {
@@ -26,20 +24,6 @@ query($first: Int) {
   }
 }
 """
-
-
-@contextmanager
-def counting_statements(engine: AsyncEngine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
 async def test_a_page_of_500_checks_costs_a_constant_number_of_queries(
