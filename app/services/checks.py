@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.domain.duration import parse_duration
+from app.domain.duration import format_duration, parse_duration
 from app.domain.names import (
     validate_annotations,
     validate_dns_label,
@@ -29,6 +29,9 @@ from app.models.columns import utcnow
 from app.services.clusters import resolve_cluster_ids
 from app.services.patch import UNCHANGED, Unchanged, pick
 from app.services.scheduling import sync_check_schedule
+
+# The longest run interval or timeout a check may have.
+MAX_DURATION = timedelta(days=366)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -188,7 +191,13 @@ def _validate(check: Check) -> None:
 def _positive_duration(text: str, *, field: str) -> timedelta:
     value = parse_duration(text, field=field)
     if value <= timedelta(0):
-        raise InvalidInput(f"{field}: must be positive, got {text!r}", field=field)
+        raise InvalidInput(f"{field}: must be positive, got {format_duration(value)}", field=field)
+    if value > MAX_DURATION:
+        raise InvalidInput(
+            f"{field}: at most 366 days ({format_duration(MAX_DURATION)}), "
+            f"got {format_duration(value)}",
+            field=field,
+        )
     return value
 
 
