@@ -8,8 +8,10 @@ the header on its upgrade request or, as browsers must, `{"Authorization": "Bear
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
+from cross_web import HTTPException
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
@@ -23,6 +25,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from app.api.context import Context, build_context
 from app.api.schema import schema
 from app.db import SessionFactory
+from app.domain import json_nesting
 from app.domain.access import ANONYMOUS, Principal
 from app.keyring import Keyring
 from app.logging import get_logger
@@ -128,6 +131,22 @@ def graphql_controller(
         exception_handlers: ClassVar[ExceptionHandlersMap] = {
             NotAuthorizedException: unauthenticated_response
         }
+
+        def parse_json(self, data: str | bytes) -> Any:
+            """HTTP bodies and GET parameters: a 400 that says what is wrong."""
+            try:
+                return json_nesting.loads(data)
+            except json_nesting.TooDeeplyNested as error:
+                raise HTTPException(400, f"The request body is refused: {error}.") from None
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise HTTPException(400, "Unable to parse request body as JSON") from None
+
+        def decode_json(self, data: str | bytes) -> object:
+            """Websocket messages: Strawberry answers a JSONDecodeError as an invalid message."""
+            try:
+                return json_nesting.loads(data)
+            except (json_nesting.TooDeeplyNested, UnicodeDecodeError) as error:
+                raise json.JSONDecodeError(str(error), "", 0) from None
 
         async def on_ws_connect(self, context: Context) -> Any:
             if context.principal is not None:
