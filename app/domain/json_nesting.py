@@ -5,6 +5,7 @@ validator (a 500)."""
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -32,16 +33,32 @@ class TooDeeplyNested(ValueError):
 
 
 def loads(document: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """`json.loads`, refusing a document that nests arrays and objects deeper than `max_depth`
-    with TooDeeplyNested. Malformed documents raise json.JSONDecodeError (or UnicodeDecodeError
-    for bytes that are not UTF-8), as json.loads does."""
+    """`json.loads` of strict JSON, refusing a document that nests arrays and objects deeper
+    than `max_depth` with TooDeeplyNested. Malformed documents raise json.JSONDecodeError (or
+    UnicodeDecodeError for bytes that are not UTF-8), and so do numbers JSON cannot carry
+    (NaN, Infinity, 1e999) or Python will not convert (integers of over 4300 digits)."""
     if text_nests_deeper_than(document, max_depth):
         raise TooDeeplyNested(max_depth)
     try:
-        return json.loads(document)
+        return json.loads(document, parse_constant=_refuse_constant, parse_float=_finite_float)
     except RecursionError:
         # Unbalanced brackets the pre-scan leaves to the parser, e.g. 100,000 `[` and one `]`.
         raise TooDeeplyNested(max_depth) from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise
+    except ValueError as error:
+        raise json.JSONDecodeError(f"unreadable number: {error}", "", 0) from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:20]} is too large")
+    return value
 
 
 def text_nests_deeper_than(document: str | bytes, max_depth: int) -> bool:

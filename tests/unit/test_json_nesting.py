@@ -87,3 +87,9 @@ def test_the_text_scan_agrees_with_the_decoded_depth(value: Any, limit: int) -> 
     assert text_nests_deeper_than(text, limit) is too_deep
     assert text_nests_deeper_than(text.encode(), limit) is too_deep
     assert value_nests_deeper_than(value, limit) is too_deep
+
+
+@pytest.mark.parametrize("body", [b"1" * 5_000, b"[1e999]", b"[NaN]", b'{"a": -Infinity}'])
+def test_numbers_json_cannot_carry_are_malformed(body: bytes) -> None:
+    with pytest.raises(json.JSONDecodeError):
+        loads(body)

@@ -34,6 +34,8 @@ def test_reports_are_read_with_case_insensitive_keys(body: bytes, expected: Repo
         (b'{"OK": true, "Errors": [1]}', "list of strings"),
         (b'{"OK": false, "Errors": ' + b"[" * 1000 + b"]" * 1000 + b"}", "deeper than 64"),
         (b"[" * 30_000 + b"]" * 30_000, "deeper than 64"),
+        (b'{"OK": true, "Seconds": ' + b"9" * 5_000 + b"}", "not valid JSON"),
+        (b'{"OK": true, "Seconds": NaN}', "not valid JSON"),
         (b'{"OK": true, "Errors": "' + b"[" * 100 + b'"}', "list of strings"),
         (b'{"OK": false, "Errors": [' + b'"e",' * 100 + b'"e"]}', "101 errors; at most 100"),
         (
