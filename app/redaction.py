@@ -23,6 +23,8 @@ def is_secret_key(key: str) -> bool:
 
 
 def strip_url_credentials(text: str) -> str:
+    if "://" not in text:
+        return text
     return _URL_CREDENTIALS.sub(rf"\g<scheme>{MASK}@", text)
 
 

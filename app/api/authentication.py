@@ -23,7 +23,8 @@ from strawberry.litestar import make_graphql_controller
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from app.api.context import Context, build_context
-from app.api.schema import schema
+from app.api.limits import OperationLimits
+from app.api.schema import create_schema
 from app.db import SessionFactory
 from app.domain import json_nesting
 from app.domain.access import ANONYMOUS, Principal
@@ -83,6 +84,7 @@ def graphql_controller(
     dispatcher: Dispatcher,
     *,
     anonymous_read: bool,
+    limits: OperationLimits,
 ) -> type[Any]:
     authenticator = Authenticator(session_factory, keyring, anonymous_read=anonymous_read)
 
@@ -120,7 +122,7 @@ def graphql_controller(
         )
 
     base = make_graphql_controller(
-        schema,
+        create_schema(limits),
         path=GRAPHQL_PATH,
         context_getter=get_context,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),

@@ -19,9 +19,17 @@ CLIENT_ERRORS = (InvalidOperationTypeError,)
 
 def is_expected(error: GraphQLError) -> bool:
     """Domain errors and GraphQL's own errors (syntax, validation, variables) are the client's."""
-    return error.original_error is None or isinstance(
-        error.original_error, (PatrolError, *CLIENT_ERRORS)
+    return (
+        error.original_error is None
+        or is_variable_error(error)
+        or isinstance(error.original_error, (PatrolError, *CLIENT_ERRORS))
     )
+
+
+def is_variable_error(error: GraphQLError) -> bool:
+    """A variable of the wrong type, or a required one missing: graphql-core wraps the reason
+    (itself a GraphQLError) before anything resolves, so the error has no path."""
+    return error.path is None and isinstance(error.original_error, GraphQLError)
 
 
 def with_code(error: GraphQLError) -> GraphQLError:
@@ -29,6 +37,14 @@ def with_code(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     if original is None and "code" in (error.extensions or {}):
         return error
+    if is_variable_error(error):
+        return GraphQLError(
+            error.message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            extensions={"code": "BAD_USER_INPUT"},
+        )
     if original is None:
         extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
         message = error.message

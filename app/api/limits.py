@@ -1,0 +1,470 @@
+"""Limits on what one GraphQL operation may ask, checked before anything resolves: its size in
+tokens, how deep it nests, how many aliases it uses and what it would cost; then a time limit on
+running it. Each refusal is a GraphQL error with a stable code, logged once as a refusal.
+
+The cost model: every field costs 1 (a log's content 50: FIELD_COSTS), and a list multiplies
+what is selected under it by how many items it may hold: a paginated field (one with `first`) by
+its page size (the default page size when absent), any other list of objects by LIST_SIZES (a
+run's logs 2, its events 20) or else ASSUMED_LIST_SIZE (10: a check's clusters, ...). A
+connection's `edges` and `nodes` are its page, already counted. `__schema` and `__type` cost
+INTROSPECTION_COST each, whatever they select (graphql-core's own rule bounds how deep
+introspection may go). So `runs(first: 50) { nodes { id status logs { content } } }` costs
+1 + 50 * (1 + 1 + 1 + 2 * 50) = 5,201 of the default budget of 10,000.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    ListValueNode,
+    Node,
+    ObjectValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    StringValueNode,
+    VariableNode,
+    get_named_type,
+    get_nullable_type,
+    is_composite_type,
+    is_list_type,
+)
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from app.api.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from app.domain.json_nesting import MAX_JSON_DEPTH
+from app.errors import InvalidInput, PatrolError
+from app.settings import Settings
+
+# What a list that takes no `first` is assumed to hold, e.g. a check's clusters...
+ASSUMED_LIST_SIZE = 10
+# ... unless known better: a pod has a container or two, and a score of events.
+LIST_SIZES: dict[tuple[str | None, str], int] = {("Run", "logs"): 2, ("Run", "events"): 20}
+# Leaves that may be large: a container's log is kept up to 256 KiB.
+FIELD_COSTS: dict[tuple[str | None, str], int] = {("RunLog", "content"): 50}
+INTROSPECTION_COST = 1_000
+# Fragments spread inside fragments inside ...: far beyond any real document, and it keeps the
+# measuring walk's recursion bounded.
+MAX_FRAGMENT_NESTING = 32
+# PostgreSQL cannot store NUL in text, and no encoding can store a lone surrogate.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+@dataclass(frozen=True, kw_only=True)
+class OperationLimits:
+    max_depth: int = 10
+    max_aliases: int = 30
+    max_cost: int = 10_000
+    max_tokens: int = 5_000
+    timeout_seconds: float = 10.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OperationLimits:
+        return cls(
+            max_depth=settings.graphql_max_depth,
+            max_aliases=settings.graphql_max_aliases,
+            max_cost=settings.graphql_max_cost,
+            max_tokens=settings.graphql_max_tokens,
+            timeout_seconds=settings.graphql_timeout_seconds,
+        )
+
+
+class OperationRefused(PatrolError):
+    """A limit this operation exceeds; logged as a refusal, not as a fault."""
+
+
+class QueryTooLarge(OperationRefused):
+    code = "QUERY_TOO_LARGE"
+
+
+class QueryTooDeep(OperationRefused):
+    code = "QUERY_TOO_DEEP"
+
+
+class TooManyAliases(OperationRefused):
+    code = "TOO_MANY_ALIASES"
+
+
+class QueryTooComplex(OperationRefused):
+    code = "QUERY_TOO_COMPLEX"
+
+
+class OperationTimedOut(OperationRefused):
+    code = "TIMEOUT"
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What an operation (or a part of it) asks for."""
+
+    depth: int = 0
+    aliases: int = 0
+    cost: int = 0
+
+    def beside(self, other: Shape) -> Shape:
+        return Shape(
+            max(self.depth, other.depth), self.aliases + other.aliases, self.cost + other.cost
+        )
+
+
+def check_operation(
+    document: DocumentNode,
+    schema: GraphQLSchema,
+    variables: Mapping[str, Any],
+    limits: OperationLimits,
+) -> None:
+    """Raise the first limit the document exceeds, or InvalidInput for an argument nested too
+    deeply or holding text no database can store. Time is linear in the document's size."""
+    _check_literals(document)
+    _check_variables(variables)
+    shape = measure(document, schema, variables, max_depth=limits.max_depth)
+    if shape.aliases > limits.max_aliases:
+        raise TooManyAliases(
+            f"the operation uses {shape.aliases} aliases; at most {limits.max_aliases}"
+        )
+    if shape.cost > limits.max_cost:
+        raise QueryTooComplex(
+            f"the operation would cost {_amount(shape.cost)} (page sizes times what each item "
+            f"selects); at most {limits.max_cost:,}: ask for smaller pages with `first` and "
+            "page with `after`, or select less"
+        )
+
+
+def measure(
+    document: DocumentNode, schema: GraphQLSchema, variables: Mapping[str, Any], *, max_depth: int
+) -> Shape:
+    """The deepest, most aliased and costliest of the document's operations. Raises QueryTooDeep
+    as soon as any path nests deeper than `max_depth`."""
+    return _Measure(document, schema, variables, max_depth).document()
+
+
+class _Measure:
+    def __init__(
+        self,
+        document: DocumentNode,
+        schema: GraphQLSchema,
+        variables: Mapping[str, Any],
+        max_depth: int,
+    ) -> None:
+        self.document_node = document
+        self.schema = schema
+        self.max_depth = max_depth
+        self.fragments = {
+            definition.name.value: definition
+            for definition in document.definitions
+            if isinstance(definition, FragmentDefinitionNode)
+        }
+        self.page_sizes = _page_size_variables(document, variables)
+        self.shapes: dict[str, Shape] = {}
+        self.measuring: set[str] = set()
+
+    def document(self) -> Shape:
+        worst = Shape()
+        for definition in self.document_node.definitions:
+            if isinstance(definition, OperationDefinitionNode):
+                root = self.schema.get_root_type(definition.operation)
+                shape = self.selections(definition.selection_set, root, 0, 0)
+                worst = Shape(
+                    max(worst.depth, shape.depth),
+                    max(worst.aliases, shape.aliases),
+                    max(worst.cost, shape.cost),
+                )
+        return worst
+
+    def selections(
+        self,
+        selection_set: SelectionSetNode,
+        parent: GraphQLNamedType | None,
+        depth: int,
+        nesting: int,
+    ) -> Shape:
+        """`depth`: fields above this selection set; `nesting`: fragments around it."""
+        shape = Shape()
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                shape = shape.beside(self.field(selection, parent, depth, nesting))
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                inner = self.schema.get_type(condition.name.value) if condition else parent
+                shape = shape.beside(self.selections(selection.selection_set, inner, depth, nesting))
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragment(selection.name.value, nesting + 1)
+                if depth + fragment.depth > self.max_depth:
+                    raise self.too_deep()
+                shape = shape.beside(fragment)
+        return shape
+
+    def field(
+        self, node: FieldNode, parent: GraphQLNamedType | None, depth: int, nesting: int
+    ) -> Shape:
+        name, aliases = node.name.value, 1 if node.alias else 0
+        if depth + 1 > self.max_depth:
+            raise self.too_deep()
+        if name in ("__schema", "__type"):
+            return Shape(1, aliases + _aliases_under(node.selection_set), INTROSPECTION_COST)
+        if node.selection_set is None:
+            if name == "__typename":
+                return Shape(1, aliases, 0)
+            return Shape(1, aliases, FIELD_COSTS.get((_name(parent), name), 1))
+        definition = _field_definition(parent, name)
+        inner_type = None if definition is None else get_named_type(definition.type)
+        inner = self.selections(node.selection_set, inner_type, depth + 1, nesting)
+        items = self.items(node, definition, parent)
+        return Shape(1 + inner.depth, aliases + inner.aliases, 1 + items * inner.cost)
+
+    def fragment(self, name: str, nesting: int) -> Shape:
+        """A fragment's shape does not depend on where it is spread: measured once."""
+        if name in self.shapes:
+            return self.shapes[name]
+        definition = self.fragments.get(name)
+        if definition is None or name in self.measuring:
+            return Shape()  # unknown or cyclic: validation reports it
+        if nesting > MAX_FRAGMENT_NESTING:
+            raise QueryTooDeep(
+                f"the operation spreads fragments {nesting} levels deep; "
+                f"at most {MAX_FRAGMENT_NESTING}"
+            )
+        self.measuring.add(name)
+        parent = self.schema.get_type(definition.type_condition.name.value)
+        shape = self.selections(definition.selection_set, parent, 0, nesting)
+        self.measuring.discard(name)
+        self.shapes[name] = shape
+        return shape
+
+    def items(
+        self, node: FieldNode, definition: GraphQLField | None, parent: GraphQLNamedType | None
+    ) -> int:
+        """How many items of what `node` selects the field may return."""
+        if definition is None:
+            return 1
+        if "first" in definition.args:
+            return self.page_size(node)
+        field_type = get_nullable_type(definition.type)
+        if not (is_list_type(field_type) and is_composite_type(get_named_type(field_type))):
+            return 1
+        if _field_definition(parent, "pageInfo") is not None:
+            return 1  # a connection's edges or nodes: its page, counted by `first`
+        return LIST_SIZES.get((_name(parent), node.name.value), ASSUMED_LIST_SIZE)
+
+    def page_size(self, node: FieldNode) -> int:
+        for argument in node.arguments or ():
+            if argument.name.value != "first":
+                continue
+            value = argument.value
+            if isinstance(value, IntValueNode):
+                return _clamped_page_size(value.value)
+            if isinstance(value, VariableNode):
+                return self.page_sizes.get(value.name.value, DEFAULT_PAGE_SIZE)
+        return DEFAULT_PAGE_SIZE
+
+    def too_deep(self) -> QueryTooDeep:
+        return QueryTooDeep(
+            f"the operation nests fields more than {self.max_depth} levels deep; "
+            f"at most {self.max_depth}"
+        )
+
+
+def _name(parent: GraphQLNamedType | None) -> str | None:
+    return None if parent is None else parent.name
+
+
+def _field_definition(parent: GraphQLNamedType | None, name: str) -> GraphQLField | None:
+    if isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType)):
+        return cast(GraphQLField | None, parent.fields.get(name))
+    return None
+
+
+def _aliases_under(selection_set: SelectionSetNode | None) -> int:
+    if selection_set is None:
+        return 0
+    return sum(1 for node in _nodes(selection_set) if isinstance(node, FieldNode) and node.alias)
+
+
+def _page_size_variables(document: DocumentNode, variables: Mapping[str, Any]) -> dict[str, int]:
+    """The page size each variable stands for: its value, else its default; the largest of
+    them when several operations declare it."""
+    sizes: dict[str, int] = {}
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            continue
+        for declared in definition.variable_definitions or ():
+            name = declared.variable.name.value
+            value = variables.get(name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                size = _clamped_page_size(value)
+            elif isinstance(declared.default_value, IntValueNode):
+                size = _clamped_page_size(declared.default_value.value)
+            else:
+                size = DEFAULT_PAGE_SIZE
+            sizes[name] = max(size, sizes.get(name, 0))
+    return sizes
+
+
+def _clamped_page_size(value: int | str) -> int:
+    """Out-of-range page sizes are refused when the field resolves; cost what they could be."""
+    try:
+        number = int(value)
+    except ValueError:
+        return MAX_PAGE_SIZE
+    return max(0, min(number, MAX_PAGE_SIZE))
+
+
+def _amount(cost: int) -> str:
+    return f"{cost:,}" if cost < 10**15 else f"more than {10**15:,}"
+
+
+def _nodes(root: Node) -> Iterator[Node]:
+    """Every node under `root`, itself included; iterative, so any depth is safe."""
+    stack: list[Node] = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        for key in node.keys:
+            if key == "loc":
+                continue
+            child = getattr(node, key, None)
+            if isinstance(child, Node):
+                stack.append(child)
+            elif isinstance(child, (list, tuple)):
+                stack.extend(item for item in child if isinstance(item, Node))
+
+
+def _check_literals(document: DocumentNode) -> None:
+    """Literal arguments obey the JSON nesting limit and hold only storable text."""
+    depths: dict[int, int] = {}
+    for node in _nodes(document):
+        if isinstance(node, (ListValueNode, ObjectValueNode)):
+            depth = depths.get(id(node), 0) + 1
+            if depth > MAX_JSON_DEPTH:
+                raise InvalidInput(f"an argument nests deeper than {MAX_JSON_DEPTH} levels")
+            children: list[Node] = (
+                list(node.values)
+                if isinstance(node, ListValueNode)
+                else [field.value for field in node.fields]
+            )
+            for child in children:
+                depths[id(child)] = depth
+        elif isinstance(node, StringValueNode) and _UNSTORABLE.search(node.value):
+            raise InvalidInput(_UNSTORABLE_MESSAGE)
+
+
+_UNSTORABLE_MESSAGE = "text may not contain NUL characters or unpaired surrogates"
+
+
+def _check_variables(variables: Mapping[str, Any]) -> None:
+    """Variables obey the JSON nesting limit (the request body did, over HTTP and websockets)
+    and hold only storable text. One quick pass; a second one names where the problem is."""
+    texts: list[str] = []
+    stack: list[tuple[Mapping[Any, Any] | list[Any], int]] = [(variables, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            _locate_variable_problem(variables)
+        if isinstance(item, Mapping):
+            texts.extend(key for key in item if isinstance(key, str))
+            children: Iterable[Any] = item.values()
+        else:
+            children = item
+        for child in children:
+            if isinstance(child, str):
+                texts.append(child)
+            elif isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+    if _UNSTORABLE.search("".join(texts)):
+        _locate_variable_problem(variables)
+
+
+def _locate_variable_problem(variables: Mapping[str, Any]) -> None:
+    # (value, depth, parent entry, key): the path is spelled out only for the error.
+    stack: list[tuple[object, int, Any, object]] = [(variables, 0, None, "variables")]
+    while stack:
+        entry = stack.pop()
+        item, depth = entry[0], entry[1]
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item):
+                raise _refused_variable(entry, _UNSTORABLE_MESSAGE)
+        elif isinstance(item, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise _refused_variable(entry, f"nests deeper than {MAX_JSON_DEPTH} levels")
+            pairs = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, child in pairs:
+                if isinstance(key, str) and _UNSTORABLE.search(key):
+                    raise _refused_variable(entry, _UNSTORABLE_MESSAGE)
+                stack.append((child, depth + 1, entry, key))
+    raise InvalidInput(f"variables: {_UNSTORABLE_MESSAGE}")  # not reached: the quick pass found one
+
+
+def _refused_variable(entry: tuple[object, int, Any, object], problem: str) -> InvalidInput:
+    parts: list[str] = []
+    while entry is not None:
+        key = entry[3]
+        parts.append(f"[{key}]" if isinstance(key, int) else f".{key}")
+        entry = entry[2]
+    where = "".join(reversed(parts))[1:]
+    return InvalidInput(f"{where}: {problem}", field=where)
+
+
+class OperationLimitsExtension(SchemaExtension):
+    """Applies OperationLimits to every operation, over every transport."""
+
+    def __init__(self, limits: OperationLimits) -> None:
+        self.limits = limits
+
+    def on_operation(self) -> Iterator[None]:
+        options = cast(dict[str, Any], self.execution_context.parse_options)
+        options["max_lexical_tokens"] = self.limits.max_tokens
+        options["max_comments"] = self.limits.max_tokens
+        yield
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        for error in self.execution_context.pre_execution_errors or []:
+            if "Parsing aborted" in error.message and "contains more than" in error.message:
+                error.extensions = {"code": QueryTooLarge.code}
+
+    def on_validate(self) -> Iterator[None]:
+        document = self.execution_context.graphql_document
+        if document is not None:
+            try:
+                check_operation(
+                    document,
+                    self.execution_context.schema._schema,
+                    self.execution_context.variables or {},
+                    self.limits,
+                )
+            except PatrolError as refusal:
+                # Set before validation runs, so Strawberry skips validating (and executing).
+                self.execution_context.pre_execution_errors = [
+                    GraphQLError(refusal.message, original_error=refusal)
+                ]
+        yield
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        if self.execution_context.operation_type is OperationType.SUBSCRIPTION:
+            yield
+            return
+        try:
+            async with asyncio.timeout(self.limits.timeout_seconds):
+                yield
+        except TimeoutError:
+            raise OperationTimedOut(
+                f"the operation took longer than {self.limits.timeout_seconds:g} s and was "
+                "cancelled; ask for less"
+            ) from None
