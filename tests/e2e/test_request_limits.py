@@ -4,6 +4,7 @@ never a 500, and other requests keep being served meanwhile."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.asgi import create_app
 from tests.e2e.test_access import open_socket, ws_query
 from tests.fixtures.access import bearer
 from tests.fixtures.stack import PatrolStack, shell_checker
@@ -152,3 +154,22 @@ async def test_a_pod_spec_just_under_256_kib_is_accepted(
     response = await client.post("/graphql", json=body)
     assert response.json()["data"]["createCheck"]["id"]
 
+
+
+async def test_operation_limits_come_from_the_settings(api_stack: PatrolStack) -> None:
+    settings = api_stack.runtime.settings.model_copy(
+        update={"graphql_max_depth": 2, "graphql_max_cost": 20, "graphql_timeout_seconds": 5}
+    )
+    app = create_app(dataclasses.replace(api_stack.runtime, settings=settings))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://patrol",
+        headers=bearer(api_stack.admin_token),
+    ) as client:
+        deep = await client.post("/graphql", json={"query": "{ runs { nodes { id } } }"})
+        costly = await client.post("/graphql", json={"query": "{ runs(first: 20) { totalCount } }"})
+        within = await client.post("/graphql", json={"query": "{ me { role } }"})
+    assert deep.status_code == 200
+    assert deep.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_DEEP"
+    assert costly.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert within.json() == {"data": {"me": {"role": "ADMIN"}}}
