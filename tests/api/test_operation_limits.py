@@ -10,14 +10,15 @@ from typing import Any
 
 import pytest
 import strawberry
-from graphql import get_introspection_query
+from graphql import get_introspection_query, parse
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from app.api.context import Info, build_context
 from app.api.errors import ErrorCodes
-from app.api.limits import OperationLimits, OperationLimitsExtension
-from app.api.schema import PatrolSchema
+from app.api.limits import OperationLimits, OperationLimitsExtension, check_operation
+from app.api.schema import PatrolSchema, schema
+from app.api.sdl import SDL_PATH
 from app.db import SessionFactory
 from app.domain.access import Role
 from app.keyring import Keyring
@@ -124,6 +125,12 @@ async def test_everyday_operations_are_within_the_budget(
     execute: Execute, document: str, variables: dict[str, Any] | None
 ) -> None:
     assert (await execute(document, variables)).errors is None
+
+
+def test_the_example_operations_are_within_the_default_limits() -> None:
+    for path in sorted((SDL_PATH.parent / "operations").glob("*.graphql")):
+        document = parse(path.read_text(encoding="utf-8"))
+        check_operation(document, schema._schema, {}, OperationLimits())
 
 
 async def test_a_fragment_bomb_is_measured_in_linear_time_and_refused(execute: Execute) -> None:
