@@ -2,7 +2,7 @@
 tokens, how deep it nests, how many aliases it uses and what it would cost; then a time limit on
 running it. Each refusal is a GraphQL error with a stable code, logged once as a refusal.
 
-The cost model: every field costs 1 (a log's content 50: FIELD_COSTS), and a list multiplies
+The cost model: every field costs 1 (those that may be large 50: FIELD_COSTS), and a list multiplies
 what is selected under it by how many items it may hold: a paginated field (one with `first`) by
 its page size (the default page size when absent), any other list of objects by LIST_SIZES (a
 run's logs 2, its events 20) or else ASSUMED_LIST_SIZE (10: a check's clusters, ...). A
@@ -57,8 +57,15 @@ from app.settings import Settings
 ASSUMED_LIST_SIZE = 10
 # ... unless known better: a pod has a container or two, and a score of events.
 LIST_SIZES: dict[tuple[str | None, str], int] = {("Run", "logs"): 2, ("Run", "events"): 20}
-# Leaves that may be large: a container's log is kept up to 256 KiB.
-FIELD_COSTS: dict[tuple[str | None, str], int] = {("RunLog", "content"): 50}
+# Leaves that may each hold hundreds of KiB: a container's log and a pod spec (256 KiB each), a
+# run's errors (100 of 4 KiB), a mutation's arguments.
+LARGE_FIELD_COST = 50
+FIELD_COSTS: dict[tuple[str | None, str], int] = {
+    ("RunLog", "content"): LARGE_FIELD_COST,
+    ("Check", "podSpec"): LARGE_FIELD_COST,
+    ("Run", "errors"): LARGE_FIELD_COST,
+    ("AuditRecord", "arguments"): LARGE_FIELD_COST,
+}
 INTROSPECTION_COST = 1_000
 # Fragments spread inside fragments inside ...: far beyond any real document, and it keeps the
 # measuring walk's recursion bounded.

@@ -98,8 +98,16 @@ async def test_the_aliased_heavy_query_of_the_incident_is_refused_at_once(
             "{ checks(first: 100) { nodes { id clusters { id name labels } latestRun { id logs { content } } } } }",
             None,
         ),
+        ("{ checks(first: 500) { nodes { id podSpec } } }", None),
     ],
-    ids=["heavy-runs", "two-pages", "page-size-variable", "variable-default", "nested-lists"],
+    ids=[
+        "heavy-runs",
+        "two-pages",
+        "page-size-variable",
+        "variable-default",
+        "nested-lists",
+        "large-fields",
+    ],
 )
 async def test_operations_over_the_cost_budget_are_refused(
     execute: Execute, document: str, variables: dict[str, Any] | None
