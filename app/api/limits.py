@@ -67,6 +67,9 @@ FIELD_COSTS: dict[tuple[str | None, str], int] = {
     ("AuditRecord", "arguments"): LARGE_FIELD_COST,
 }
 INTROSPECTION_COST = 1_000
+# The same field (or alias) selected more often than this in one selection set, counting those
+# merged in from fragments, is refused. Fragments of a screen often share an `id` or two.
+MAX_FIELD_REPEATS = 20
 # Fragments spread inside fragments inside ...: far beyond any real document, and it keeps the
 # measuring walk's recursion bounded.
 MAX_FRAGMENT_NESTING = 32
@@ -162,6 +165,20 @@ def measure(
     return _Measure(document, schema, variables, max_depth).document()
 
 
+class _Merged:
+    """What fields of one response name merge, as execution merges them: how many field nodes
+    (counting those merged in from fragments), and the fields their selections merge in turn."""
+
+    __slots__ = ("children", "count")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.children: dict[str, _Merged] = {}
+
+
+Merged = dict[str, _Merged]
+
+
 class _Measure:
     def __init__(
         self,
@@ -179,7 +196,7 @@ class _Measure:
             if isinstance(definition, FragmentDefinitionNode)
         }
         self.page_sizes = _page_size_variables(document, variables)
-        self.shapes: dict[str, Shape] = {}
+        self.shapes: dict[str, tuple[Shape, Merged]] = {}
         self.measuring: set[str] = set()
 
     def document(self) -> Shape:
@@ -187,7 +204,7 @@ class _Measure:
         for definition in self.document_node.definitions:
             if isinstance(definition, OperationDefinitionNode):
                 root = self.schema.get_root_type(definition.operation)
-                shape = self.selections(definition.selection_set, root, 0, 0)
+                shape = self.gather(definition.selection_set, root, 0, 0, {}, introspection=False)
                 worst = Shape(
                     max(worst.depth, shape.depth),
                     max(worst.aliases, shape.aliases),
@@ -195,65 +212,97 @@ class _Measure:
                 )
         return worst
 
-    def selections(
+    def gather(
         self,
         selection_set: SelectionSetNode,
         parent: GraphQLNamedType | None,
         depth: int,
         nesting: int,
+        merged: Merged,
+        *,
+        introspection: bool,
     ) -> Shape:
-        """`depth`: fields above this selection set; `nesting`: fragments around it."""
+        """The shape of a selection set, `depth` fields deep and inside `nesting` fragments;
+        the fields it selects (its own and its fragments') are merged into `merged`.
+        Introspection counts only aliases and merged fields."""
         shape = Shape()
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                shape = shape.beside(self.field(selection, parent, depth, nesting))
+                entry = _merge_field(merged, (selection.alias or selection.name).value, 1)
+                field = self.field(selection, parent, depth, nesting, entry.children, introspection)
+                shape = shape.beside(field)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 inner = self.schema.get_type(condition.name.value) if condition else parent
-                shape = shape.beside(self.selections(selection.selection_set, inner, depth, nesting))
+                inline = self.gather(
+                    selection.selection_set, inner, depth, nesting, merged, introspection=introspection
+                )
+                shape = shape.beside(inline)
             elif isinstance(selection, FragmentSpreadNode):
-                fragment = self.fragment(selection.name.value, nesting + 1)
-                if depth + fragment.depth > self.max_depth:
+                fragment, fragment_fields = self.fragment(selection.name.value, nesting + 1)
+                if not introspection and depth + fragment.depth > self.max_depth:
                     raise self.too_deep()
+                _merge_fields(merged, fragment_fields)
                 shape = shape.beside(fragment)
         return shape
 
     def field(
-        self, node: FieldNode, parent: GraphQLNamedType | None, depth: int, nesting: int
+        self,
+        node: FieldNode,
+        parent: GraphQLNamedType | None,
+        depth: int,
+        nesting: int,
+        merged: Merged,
+        introspection: bool,
     ) -> Shape:
         name, aliases = node.name.value, 1 if node.alias else 0
-        if depth + 1 > self.max_depth:
+        if not introspection and depth + 1 > self.max_depth:
             raise self.too_deep()
-        if name in ("__schema", "__type"):
-            return Shape(1, aliases + _aliases_under(node.selection_set), INTROSPECTION_COST)
         if node.selection_set is None:
-            if name == "__typename":
+            if introspection or name == "__typename":
                 return Shape(1, aliases, 0)
             return Shape(1, aliases, FIELD_COSTS.get((_name(parent), name), 1))
+        if introspection or name in ("__schema", "__type"):
+            inner = self.gather(
+                node.selection_set, None, depth + 1, nesting, merged, introspection=True
+            )
+            cost = 0 if introspection else INTROSPECTION_COST
+            return Shape(1, aliases + inner.aliases, cost)
         definition = _field_definition(parent, name)
         inner_type = None if definition is None else get_named_type(definition.type)
-        inner = self.selections(node.selection_set, inner_type, depth + 1, nesting)
+        inner = self.gather(
+            node.selection_set, inner_type, depth + 1, nesting, merged, introspection=False
+        )
         items = self.items(node, definition, parent)
         return Shape(1 + inner.depth, aliases + inner.aliases, 1 + items * inner.cost)
 
-    def fragment(self, name: str, nesting: int) -> Shape:
-        """A fragment's shape does not depend on where it is spread: measured once."""
+    def fragment(self, name: str, nesting: int) -> tuple[Shape, Merged]:
+        """A fragment's shape, and the fields it merges in where it is spread, do not depend on
+        where that is: measured once."""
         if name in self.shapes:
             return self.shapes[name]
         definition = self.fragments.get(name)
         if definition is None or name in self.measuring:
-            return Shape()  # unknown or cyclic: validation reports it
+            return Shape(), {}  # unknown or cyclic: validation reports it
         if nesting > MAX_FRAGMENT_NESTING:
             raise QueryTooDeep(
                 f"the operation spreads fragments {nesting} levels deep; "
                 f"at most {MAX_FRAGMENT_NESTING}"
             )
         self.measuring.add(name)
-        parent = self.schema.get_type(definition.type_condition.name.value)
-        shape = self.selections(definition.selection_set, parent, 0, nesting)
+        condition = definition.type_condition.name.value
+        merged: Merged = {}
+        shape = self.gather(
+            definition.selection_set,
+            self.schema.get_type(condition),
+            0,
+            nesting,
+            merged,
+            introspection=condition.startswith("__"),
+        )
         self.measuring.discard(name)
-        self.shapes[name] = shape
-        return shape
+        self.shapes[name] = (shape, merged)
+        return shape, merged
 
     def items(
         self, node: FieldNode, definition: GraphQLField | None, parent: GraphQLNamedType | None
@@ -286,6 +335,30 @@ class _Measure:
             f"the operation nests fields more than {self.max_depth} levels deep; "
             f"at most {self.max_depth}"
         )
+
+
+def _merge_field(merged: Merged, name: str, count: int) -> _Merged:
+    """Validation compares every two fields a response name merges, and what they select in
+    turn: a few hundred of them took seconds."""
+    entry = merged.get(name)
+    if entry is None:
+        entry = merged[name] = _Merged()
+    entry.count += count
+    if entry.count > MAX_FIELD_REPEATS:
+        raise QueryTooComplex(
+            f"the operation selects `{name}` {_amount(entry.count)} times in one place (counting "
+            f"fragments and the fields it is nested in); at most {MAX_FIELD_REPEATS}"
+        )
+    return entry
+
+
+def _merge_fields(into: Merged, fields: Merged) -> None:
+    stack = [(into, fields)]
+    while stack:
+        target, source = stack.pop()
+        for name, field in source.items():
+            entry = _merge_field(target, name, field.count)
+            stack.append((entry.children, field.children))
 
 
 def _name(parent: GraphQLNamedType | None) -> str | None:
