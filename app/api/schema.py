@@ -34,6 +34,8 @@ from app.api.queries import Query
 from app.logging import get_logger
 
 log = get_logger(__name__)
+# One operation may fail in thousands of fields at once (the incident logged a gigabyte).
+MAX_FAULTS_LOGGED = 5
 
 
 class PatrolSchema(strawberry.Schema):
@@ -49,13 +51,27 @@ class PatrolSchema(strawberry.Schema):
                     reason=error.message,
                     operation=execution_context.operation_name if execution_context else None,
                 )
-        # Domain and validation errors are answers to the client, not server faults: log the rest.
+        # Domain and validation errors are answers to the client, not server faults: log the rest,
+        # a few in full (without the document, which may be a megabyte on one line) and a count.
         unexpected = [error for error in errors if not is_expected(error)]
         if unexpected:
-            super().process_errors(unexpected, execution_context)
+            super().process_errors(
+                [_without_source(error) for error in unexpected[:MAX_FAULTS_LOGGED]],
+                execution_context,
+            )
+        if len(unexpected) > MAX_FAULTS_LOGGED:
+            log.error(
+                "more unexpected errors in the same operation",
+                count=len(unexpected) - MAX_FAULTS_LOGGED,
+                operation=execution_context.operation_name if execution_context else None,
+            )
         # Rewritten in place: this is the one hook every transport (HTTP, both websocket
         # protocols, subscriptions) runs before the result goes out.
         errors[:] = [with_code(error) for error in errors]
+
+
+def _without_source(error: GraphQLError) -> GraphQLError:
+    return GraphQLError(error.message, path=error.path, original_error=error.original_error)
 
 
 def _is_refusal(error: GraphQLError) -> bool:
