@@ -9,7 +9,8 @@ run's logs 2, its events 20) or else ASSUMED_LIST_SIZE (10: a check's clusters, 
 connection's `edges` and `nodes` are its page, already counted. `__schema` and `__type` cost
 INTROSPECTION_COST each, whatever they select (graphql-core's own rule bounds how deep
 introspection may go). So `runs(first: 50) { nodes { id status logs { content } } }` costs
-1 + 50 * (1 + 1 + 1 + 2 * 50) = 5,201 of the default budget of 10,000.
+1 + 50 * (1 + 1 + 1 + 2 * 50) = 5,201 of the default budget of 10,000. Separately, a response name
+may merge at most MAX_FIELD_REPEATS fields, which bounds graphql-core's pairwise overlap check.
 """
 
 from __future__ import annotations

@@ -4,23 +4,32 @@ once as a refusal; an operation over its time is cancelled and leaves no transac
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
 
 import pytest
 import strawberry
-from graphql import get_introspection_query, parse
+from graphql import GraphQLError, get_introspection_query, parse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from app.api.context import Info, build_context
 from app.api.errors import ErrorCodes
-from app.api.limits import OperationLimits, OperationLimitsExtension, check_operation
+from app.api.limits import (
+    OperationLimits,
+    OperationLimitsExtension,
+    OperationRefused,
+    check_operation,
+)
 from app.api.schema import PatrolSchema, schema
 from app.api.sdl import SDL_PATH
 from app.db import SessionFactory
 from app.domain.access import Role
+from app.errors import InvalidInput
 from app.keyring import Keyring
 from app.models import Cluster, ConnectionKind
 from tests.api.builders import CREATE_CHECK, check_input, error_codes
@@ -380,3 +389,85 @@ async def test_an_operation_over_its_time_is_cancelled_and_leaves_no_transaction
         session.add(Cluster(name="next", connection_kind=ConnectionKind.LOCAL))
     async with session_factory() as session:
         assert [c.name for c in (await session.exec(select(Cluster))).all()] == ["next"]
+
+
+# --- any document at all ----------------------------------------------------------------------
+
+FIELD_NAMES = st.sampled_from(
+    [
+        "me",
+        "name",
+        "role",
+        "runs",
+        "nodes",
+        "edges",
+        "node",
+        "check",
+        "latestRun",
+        "logs",
+        "content",
+        "events",
+        "clusters",
+        "id",
+        "pageInfo",
+        "__typename",
+        "__schema",
+        "types",
+        "fields",
+        "__type",
+        "unknown",
+        "checks",
+        "podSpec",
+    ]
+)
+TYPE_NAMES = st.sampled_from(["Query", "Run", "Check", "RunConnection", "__Type", "Nope"])
+FRAGMENT_NAMES = st.sampled_from(["A", "B", "C"])
+
+
+def selection_sets(depth: int) -> st.SearchStrategy[str]:
+    leaf = st.one_of(
+        FIELD_NAMES,
+        st.builds(lambda alias, name: f"{alias}: {name}", FIELD_NAMES, FIELD_NAMES),
+        st.builds(lambda n: f"runs(first: {n}) {{ nodes {{ id }} }}", st.integers(-5, 10**6)),
+        FRAGMENT_NAMES.map(lambda name: f"...{name}"),
+    )
+    if depth == 0:
+        selection = leaf
+    else:
+        inner = selection_sets(depth - 1)
+        selection = st.one_of(
+            leaf,
+            st.builds(lambda name, body: f"{name} {body}", FIELD_NAMES, inner),
+            st.builds(lambda kind, body: f"... on {kind} {body}", TYPE_NAMES, inner),
+        )
+    return st.lists(selection, min_size=1, max_size=6).map(
+        lambda items: "{ " + " ".join(items) + " }"
+    )
+
+
+DOCUMENTS = st.builds(
+    lambda operation, fragments: operation + "\n" + "\n".join(fragments),
+    selection_sets(4),
+    st.lists(
+        st.builds(
+            lambda name, kind, body: f"fragment {name} on {kind} {body}",
+            FRAGMENT_NAMES,
+            TYPE_NAMES,
+            selection_sets(3),
+        ),
+        max_size=4,
+    ),
+)
+
+
+@settings(max_examples=300)
+@given(document=DOCUMENTS)
+def test_any_document_is_measured_without_failing(document: str) -> None:
+    """Unknown fields, fragments on unknown types, fragment cycles, repeats: the measuring walk
+    answers or refuses, and never raises anything else."""
+    try:
+        parsed = parse(document)
+    except GraphQLError:
+        return
+    with contextlib.suppress(OperationRefused, InvalidInput):
+        check_operation(parsed, schema._schema, {}, OperationLimits())
