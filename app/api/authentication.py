@@ -139,9 +139,11 @@ def graphql_controller(
             try:
                 return json_nesting.loads(data)
             except json_nesting.TooDeeplyNested as error:
-                raise HTTPException(400, f"The request body is refused: {error}.") from None
+                reason = f"The request body is refused: {error}."
             except (json.JSONDecodeError, UnicodeDecodeError):
-                raise HTTPException(400, "Unable to parse request body as JSON") from None
+                reason = "Unable to parse request body as JSON"
+            log.info("request refused: unreadable body", reason=reason, size=len(data))
+            raise HTTPException(400, reason)
 
         def decode_json(self, data: str | bytes) -> object:
             """Websocket messages: Strawberry answers a JSONDecodeError as an invalid message."""

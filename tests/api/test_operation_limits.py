@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
+from app.api.access import guarded_mutation
 from app.api.context import Info, build_context
 from app.api.errors import ErrorCodes
 from app.api.limits import (
@@ -31,9 +32,10 @@ from app.db import SessionFactory
 from app.domain.access import Role
 from app.errors import InvalidInput
 from app.keyring import Keyring
-from app.models import Cluster, ConnectionKind
+from app.models import AuditRecord, Cluster, ConnectionKind
 from tests.api.builders import CREATE_CHECK, check_input, error_codes
 from tests.api.conftest import Execute, ExecuteAs
+from tests.fixtures.access import IssueToken, principal_of
 from tests.fixtures.statements import counting_statements
 
 HEAVY_FIELD = "runs(first: 500) { nodes { id logs { content } events { reason } } }"
@@ -471,3 +473,39 @@ def test_any_document_is_measured_without_failing(document: str) -> None:
         return
     with contextlib.suppress(OperationRefused, InvalidInput):
         check_operation(parsed, schema._schema, {}, OperationLimits())
+
+
+@strawberry.type
+class SlowMutation:
+    @guarded_mutation(Role.EDITOR)
+    async def hold_a_write(self, info: Info) -> int:
+        return await SlowQuery().hold_a_write(info)
+
+
+async def test_a_mutation_over_its_time_is_rolled_back_and_audited_as_cancelled(
+    session_factory: SessionFactory,
+    engine: AsyncEngine,
+    keyring: Keyring,
+    issue_token_for: IssueToken,
+) -> None:
+    slow = PatrolSchema(
+        query=SlowQuery,
+        mutation=SlowMutation,
+        extensions=[
+            ErrorCodes,
+            lambda: OperationLimitsExtension(OperationLimits(timeout_seconds=0.2)),
+        ],
+    )
+    editor = await principal_of(session_factory, keyring, await issue_token_for(Role.EDITOR))
+    HELD.clear()
+    result = await slow.execute(
+        "mutation { holdAWrite }",
+        context_value=build_context(session_factory, keyring=keyring, principal=editor),
+    )
+
+    assert error_codes(result) == [("TIMEOUT", None)]
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    async with session_factory() as session:
+        assert (await session.exec(select(Cluster))).all() == []
+        records = (await session.exec(select(AuditRecord))).all()
+    assert [(r.operation, r.outcome) for r in records] == [("holdAWrite", "CANCELLED")]
