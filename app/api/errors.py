@@ -1,4 +1,5 @@
-"""Maps errors to stable `extensions.code`s; unexpected exceptions are masked."""
+"""Maps errors to stable `extensions.code`s; unexpected exceptions are masked. Also the refusals
+of operations over a limit (app/api/limits.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,30 @@ from app.errors import PatrolError
 INTERNAL_MESSAGE = "Internal server error"
 # Strawberry's own refusals of a request (e.g. a query over the legacy graphql-ws protocol).
 CLIENT_ERRORS = (InvalidOperationTypeError,)
+
+
+class OperationRefused(PatrolError):
+    """A limit this operation exceeds; logged as a refusal, not as a fault."""
+
+
+class QueryTooLarge(OperationRefused):
+    code = "QUERY_TOO_LARGE"
+
+
+class QueryTooDeep(OperationRefused):
+    code = "QUERY_TOO_DEEP"
+
+
+class TooManyAliases(OperationRefused):
+    code = "TOO_MANY_ALIASES"
+
+
+class QueryTooComplex(OperationRefused):
+    code = "QUERY_TOO_COMPLEX"
+
+
+class OperationTimedOut(OperationRefused):
+    code = "TIMEOUT"
 
 
 def is_expected(error: GraphQLError) -> bool:
@@ -74,3 +99,4 @@ class ErrorCodes(SchemaExtension):
         result = self.execution_context.result
         if isinstance(result, (GraphQLExecutionResult, ExecutionResult)) and result.errors:
             result.errors = [with_code(error) for error in result.errors]
+

@@ -22,13 +22,8 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from app.api.access_schema import AccessMutation, AccessQuery
-from app.api.errors import ErrorCodes, is_expected, with_code
-from app.api.limits import (
-    OperationLimits,
-    OperationLimitsExtension,
-    OperationRefused,
-    QueryTooLarge,
-)
+from app.api.errors import ErrorCodes, OperationRefused, QueryTooLarge, is_expected, with_code
+from app.api.limits import OperationLimits, OperationLimitsExtension
 from app.api.mutations import Mutation
 from app.api.queries import Query
 from app.logging import get_logger

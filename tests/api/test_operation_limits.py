@@ -19,13 +19,8 @@ from sqlmodel import select
 
 from app.api.access import guarded_mutation
 from app.api.context import Info, build_context
-from app.api.errors import ErrorCodes
-from app.api.limits import (
-    OperationLimits,
-    OperationLimitsExtension,
-    OperationRefused,
-    check_operation,
-)
+from app.api.errors import ErrorCodes, OperationRefused
+from app.api.limits import OperationLimits, OperationLimitsExtension, check_operation
 from app.api.schema import PatrolSchema, schema
 from app.api.sdl import SDL_PATH
 from app.db import SessionFactory
