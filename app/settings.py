@@ -58,7 +58,7 @@ class Settings(BaseSettings):
         default=10_000,
         ge=1,
         description="Budget of one operation: fields, times the page size of each list above "
-        "them (see app/api/limits.py).",
+        "them (see app/api/operation_shape.py).",
     )
     graphql_max_tokens: int = Field(
         default=5_000, ge=100, description="Lexical tokens in one GraphQL document."
