@@ -11,6 +11,7 @@ from litestar.response import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from app.api.authentication import graphql_controller
+from app.api.limits import OperationLimits
 from app.job_names import HOUSEKEEPING
 from app.logging import get_logger
 from app.metrics import JOBS_ENQUEUED
@@ -38,6 +39,7 @@ def create_app(runtime: Runtime) -> Litestar:
         runtime.keyring,
         QueueDispatcher(runtime.queue, runtime.redis),
         anonymous_read=runtime.settings.anonymous_read,
+        limits=OperationLimits.from_settings(runtime.settings),
     )
 
     batcher = ReportBatcher(runtime.session_factory)

@@ -52,6 +52,22 @@ class Settings(BaseSettings):
     anonymous_read: bool = Field(
         default=False, description="Let callers without a token use the API as viewers."
     )
+    graphql_max_depth: int = Field(
+        default=10, ge=1, le=100, description="Deepest nesting of fields in one operation."
+    )
+    graphql_max_aliases: int = Field(default=30, ge=0, description="Aliases in one operation.")
+    graphql_max_cost: int = Field(
+        default=10_000,
+        ge=1,
+        description="Budget of one operation: fields, times the page size of each list above "
+        "them (see app/api/operation_shape.py).",
+    )
+    graphql_max_tokens: int = Field(
+        default=5_000, ge=100, description="Lexical tokens in one GraphQL document."
+    )
+    graphql_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="A query or mutation running longer is cancelled."
+    )
     reconcile_interval_seconds: int = Field(default=15, ge=1, le=60)
     report_max_bytes: int = 64 * 1024
     report_ip_fallback: IpFallback = Field(

@@ -1,6 +1,7 @@
 pytest_plugins = [
     "tests.fixtures.access",
     "tests.fixtures.database",
+    "tests.fixtures.fuzzing",
     "tests.fixtures.http_target",
     "tests.fixtures.logs",
     "tests.fixtures.postgres",

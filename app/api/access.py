@@ -6,6 +6,7 @@ Every field of Query, Mutation and Subscription is declared through `guarded_fie
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar, cast
 
@@ -24,6 +25,7 @@ from app.services.audit import audit_record
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = get_logger(__name__)
+CANCELLED = "cancelled before it finished: over the time limit, or the client went away"
 
 
 class RoleRequired(BasePermission):
@@ -93,6 +95,10 @@ class AuditTrail(FieldExtension):
             raise
         except Exception:
             await _record(info, arguments, "INTERNAL_SERVER_ERROR", None)
+            raise
+        except asyncio.CancelledError:
+            # Over the time limit, or the client went away: its transaction was rolled back.
+            await asyncio.shield(_record(info, arguments, "CANCELLED", CANCELLED))
             raise
         await _record(info, arguments, "OK", None)
         return result

@@ -8,8 +8,10 @@ the header on its upgrade request or, as browsers must, `{"Authorization": "Bear
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
+from cross_web import HTTPException
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
@@ -21,8 +23,10 @@ from strawberry.litestar import make_graphql_controller
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from app.api.context import Context, build_context
-from app.api.schema import schema
+from app.api.limits import OperationLimits
+from app.api.schema import create_schema
 from app.db import SessionFactory
+from app.domain import json_nesting
 from app.domain.access import ANONYMOUS, Principal
 from app.keyring import Keyring
 from app.logging import get_logger
@@ -80,6 +84,7 @@ def graphql_controller(
     dispatcher: Dispatcher,
     *,
     anonymous_read: bool,
+    limits: OperationLimits,
 ) -> type[Any]:
     authenticator = Authenticator(session_factory, keyring, anonymous_read=anonymous_read)
 
@@ -117,7 +122,7 @@ def graphql_controller(
         )
 
     base = make_graphql_controller(
-        schema,
+        create_schema(limits),
         path=GRAPHQL_PATH,
         context_getter=get_context,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
@@ -128,6 +133,24 @@ def graphql_controller(
         exception_handlers: ClassVar[ExceptionHandlersMap] = {
             NotAuthorizedException: unauthenticated_response
         }
+
+        def parse_json(self, data: str | bytes) -> Any:
+            """HTTP bodies and GET parameters: a 400 that says what is wrong."""
+            try:
+                return json_nesting.loads(data)
+            except json_nesting.TooDeeplyNested as error:
+                reason = f"The request body is refused: {error}."
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                reason = "Unable to parse request body as JSON"
+            log.info("request refused: unreadable body", reason=reason, size=len(data))
+            raise HTTPException(400, reason)
+
+        def decode_json(self, data: str | bytes) -> object:
+            """Websocket messages: Strawberry answers a JSONDecodeError as an invalid message."""
+            try:
+                return json_nesting.loads(data)
+            except (json_nesting.TooDeeplyNested, UnicodeDecodeError) as error:
+                raise json.JSONDecodeError(str(error), "", 0) from None
 
         async def on_ws_connect(self, context: Context) -> Any:
             if context.principal is not None:

@@ -1,4 +1,5 @@
-"""Maps errors to stable `extensions.code`s; unexpected exceptions are masked."""
+"""Maps errors to stable `extensions.code`s; unexpected exceptions are masked. Also the refusals
+of operations over a limit (app/api/limits.py)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,43 @@ INTERNAL_MESSAGE = "Internal server error"
 CLIENT_ERRORS = (InvalidOperationTypeError,)
 
 
+class OperationRefused(PatrolError):
+    """A limit this operation exceeds; logged as a refusal, not as a fault."""
+
+
+class QueryTooLarge(OperationRefused):
+    code = "QUERY_TOO_LARGE"
+
+
+class QueryTooDeep(OperationRefused):
+    code = "QUERY_TOO_DEEP"
+
+
+class TooManyAliases(OperationRefused):
+    code = "TOO_MANY_ALIASES"
+
+
+class QueryTooComplex(OperationRefused):
+    code = "QUERY_TOO_COMPLEX"
+
+
+class OperationTimedOut(OperationRefused):
+    code = "TIMEOUT"
+
+
 def is_expected(error: GraphQLError) -> bool:
     """Domain errors and GraphQL's own errors (syntax, validation, variables) are the client's."""
-    return error.original_error is None or isinstance(
-        error.original_error, (PatrolError, *CLIENT_ERRORS)
+    return (
+        error.original_error is None
+        or is_variable_error(error)
+        or isinstance(error.original_error, (PatrolError, *CLIENT_ERRORS))
     )
+
+
+def is_variable_error(error: GraphQLError) -> bool:
+    """A variable of the wrong type, or a required one missing: graphql-core wraps the reason
+    (itself a GraphQLError) before anything resolves, so the error has no path."""
+    return error.path is None and isinstance(error.original_error, GraphQLError)
 
 
 def with_code(error: GraphQLError) -> GraphQLError:
@@ -29,6 +62,14 @@ def with_code(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     if original is None and "code" in (error.extensions or {}):
         return error
+    if is_variable_error(error):
+        return GraphQLError(
+            error.message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            extensions={"code": "BAD_USER_INPUT"},
+        )
     if original is None:
         extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
         message = error.message
@@ -58,3 +99,4 @@ class ErrorCodes(SchemaExtension):
         result = self.execution_context.result
         if isinstance(result, (GraphQLExecutionResult, ExecutionResult)) and result.errors:
             result.errors = [with_code(error) for error in result.errors]
+

@@ -10,6 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 import app.api.enums  # noqa: F401  (registers the enums before they are used)
+from app.domain.names import validate_labels
 from app.errors import InvalidInput
 from app.models import ConnectionKind, RunStatus, RunTrigger
 from app.services.checks import CheckChanges, CheckDraft
@@ -205,9 +206,13 @@ class CheckFilterInput:
     )
 
     def to_filter(self) -> CheckFilter:
-        labels = {} if self.labels is None else _object(self.labels, field="filter.labels")
-        if not all(isinstance(value, str) for value in labels.values()):
-            raise InvalidInput("filter.labels: values must be strings", field="filter.labels")
+        labels = (
+            {}
+            if self.labels is None
+            else validate_labels(
+                _object(self.labels, field="filter.labels"), field="filter.labels"
+            )
+        )
         return CheckFilter(
             cluster_id=(
                 None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 
@@ -18,6 +19,8 @@ _UNIT_SECONDS = {
     "h": 3600.0,
 }
 _TERM = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+# Go's Duration is an int64 count of nanoseconds: at most about 292 years either way.
+_GO_MAX_SECONDS = (2**63 - 1) / 1e9
 
 
 def parse_duration(text: str, *, field: str = "duration") -> timedelta:
@@ -38,10 +41,19 @@ def parse_duration(text: str, *, field: str = "duration") -> timedelta:
         position = match.end()
     if not raw or position != len(raw):
         raise InvalidInput(
-            f"invalid duration {text!r}: use Go duration syntax such as 30s, 2m or 1h30m",
+            f"invalid duration {_quoted(text)}: use Go duration syntax such as 30s, 2m or 1h30m",
+            field=field,
+        )
+    if not math.isfinite(seconds) or seconds > _GO_MAX_SECONDS:
+        raise InvalidInput(
+            f"invalid duration {_quoted(text)}: longer than Go's maximum of about 292 years",
             field=field,
         )
     return timedelta(seconds=sign * seconds)
+
+
+def _quoted(text: str, limit: int = 40) -> str:
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} characters)"
 
 
 def format_duration(value: timedelta) -> str:

@@ -11,6 +11,11 @@ _DNS1123_SUBDOMAIN = re.compile(
     r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 )
 _QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+# Kubernetes counts neither; these bound what every pod a check launches carries (Kubernetes
+# itself refuses more than 256 KiB of annotations).
+MAX_LABELS = 64
+MAX_ANNOTATIONS = 64
+MAX_ANNOTATIONS_BYTES = 64 * 1024
 
 
 def validate_dns_label(value: str, *, field: str) -> str:
@@ -38,6 +43,7 @@ def validate_dns_subdomain(value: str, *, field: str) -> str:
 def validate_labels(labels: object, *, field: str) -> dict[str, str]:
     """Kubernetes label keys (optional DNS prefix + name) with label values."""
     mapping = _string_mapping(labels, field=field)
+    _at_most(len(mapping), MAX_LABELS, "labels", field=field)
     for key, value in mapping.items():
         _validate_qualified_key(key, field=field)
         if value and (len(value) > 63 or not _QUALIFIED_NAME.match(value)):
@@ -51,9 +57,21 @@ def validate_labels(labels: object, *, field: str) -> dict[str, str]:
 
 def validate_annotations(annotations: object, *, field: str) -> dict[str, str]:
     mapping = _string_mapping(annotations, field=field)
+    _at_most(len(mapping), MAX_ANNOTATIONS, "annotations", field=field)
+    size = sum(len(key.encode()) + len(value.encode()) for key, value in mapping.items())
+    if size > MAX_ANNOTATIONS_BYTES:
+        raise InvalidInput(
+            f"{field}: {size} bytes of keys and values; at most {MAX_ANNOTATIONS_BYTES} (64 KiB)",
+            field=field,
+        )
     for key in mapping:
         _validate_qualified_key(key, field=field)
     return mapping
+
+
+def _at_most(count: int, limit: int, noun: str, *, field: str) -> None:
+    if count > limit:
+        raise InvalidInput(f"{field}: {count} {noun}; at most {limit}", field=field)
 
 
 def _string_mapping(value: object, *, field: str) -> dict[str, str]:

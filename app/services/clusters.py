@@ -7,6 +7,7 @@ roll back on any error (after a lost race the session is unusable).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
@@ -21,6 +22,9 @@ from app.keyring import Keyring
 from app.models import Cluster, ConnectionKind
 from app.models.columns import utcnow
 from app.services.patch import UNCHANGED, Unchanged, pick
+
+# A check runs in at most this many clusters, and a trigger names at most this many.
+MAX_CLUSTER_IDS = 100
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -232,10 +236,29 @@ async def _flush(session: AsyncSession, name: str) -> None:
         raise Conflict(f"a cluster named {name!r} already exists", field="name") from None
 
 
-async def existing_cluster_ids(
-    session: AsyncSession, cluster_ids: list[uuid.UUID]
-) -> set[uuid.UUID]:
-    if not cluster_ids:
-        return set()
-    rows = await session.exec(select(Cluster.id).where(col(Cluster.id).in_(cluster_ids)))
-    return set(rows.all())
+async def resolve_cluster_ids(
+    session: AsyncSession, cluster_ids: Sequence[uuid.UUID], *, field: str = "clusterIds"
+) -> list[uuid.UUID]:
+    """The ids without duplicates, in order, once all are known: one query for all of them.
+    Refuses more than MAX_CLUSTER_IDS, and names every unknown id at once (up to a few)."""
+    if len(cluster_ids) > MAX_CLUSTER_IDS:
+        raise InvalidInput(
+            f"{field}: at most {MAX_CLUSTER_IDS} clusters, got {len(cluster_ids)}", field=field
+        )
+    wanted = list(dict.fromkeys(cluster_ids))
+    if not wanted:
+        return wanted
+    rows = await session.exec(select(Cluster.id).where(col(Cluster.id).in_(wanted)))
+    existing = set(rows.all())
+    missing = [cluster_id for cluster_id in wanted if cluster_id not in existing]
+    if missing:
+        noun = "cluster" if len(missing) == 1 else "clusters"
+        raise NotFound(f"{field}: unknown {noun} {listing(missing)}", field=field)
+    return wanted
+
+
+def listing(values: Sequence[object], *, shown: int = 5) -> str:
+    """`a, b, c`, or `a, b, c, d, e and 9995 more`: every value counted, a few named."""
+    named = ", ".join(str(value) for value in values[:shown])
+    rest = len(values) - shown
+    return f"{named} and {rest} more" if rest > 0 else named

@@ -10,10 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.errors import Conflict, InvalidInput, NotFound
-from app.models import Check, CheckCluster, Cluster, Run, RunStatus, RunTrigger
+from app.errors import Conflict, InvalidInput
+from app.models import Check, CheckCluster, Run, RunStatus, RunTrigger
 from app.services import run_state
 from app.services.checks import get_check
+from app.services.clusters import listing, resolve_cluster_ids
 
 
 async def trigger_check(
@@ -35,19 +36,18 @@ async def trigger_check(
             )
         ).all()
     )
-    targets = list(dict.fromkeys(cluster_ids)) if cluster_ids else sorted(assigned)
+    targets = await resolve_cluster_ids(session, cluster_ids) if cluster_ids else sorted(assigned)
     if not targets:
         raise InvalidInput(
             f"check {check.namespace}/{check.name} runs in no cluster", field="clusterIds"
         )
-    for cluster_id in targets:
-        if await session.get(Cluster, cluster_id) is None:
-            raise NotFound(f"clusterIds: unknown cluster {cluster_id}", field="clusterIds")
-        if cluster_id not in assigned:
-            raise InvalidInput(
-                f"check {check.namespace}/{check.name} is not assigned to cluster {cluster_id}",
-                field="clusterIds",
-            )
+    unassigned = [cluster_id for cluster_id in targets if cluster_id not in assigned]
+    if unassigned:
+        noun = "cluster" if len(unassigned) == 1 else "clusters"
+        raise InvalidInput(
+            f"check {check.namespace}/{check.name} is not assigned to {noun} {listing(unassigned)}",
+            field="clusterIds",
+        )
     busy = (
         await session.exec(
             select(Run.cluster_id).where(

@@ -10,30 +10,33 @@ import pytest
 from strawberry.types import ExecutionResult
 
 from app.api.context import build_context
-from app.api.schema import schema
+from app.api.limits import OperationLimits
+from app.api.schema import create_schema, schema
 from app.db import SessionFactory
 from app.domain.access import Principal, Role
 from app.keyring import Keyring
 from tests.fixtures.access import IssueToken, principal_of
 
 Execute = Callable[..., Awaitable[ExecutionResult]]
-ExecuteAs = Callable[[Role | None], Awaitable[Execute]]
+ExecuteAs = Callable[..., Awaitable[Execute]]
 
 
 @pytest.fixture
 def execute_as(
     session_factory: SessionFactory, keyring: Keyring, issue_token_for: IssueToken
 ) -> ExecuteAs:
-    """An `execute` acting as the holder of a fresh token with `role` (None: no token at all)."""
+    """An `execute` acting as the holder of a fresh token with `role` (None: no token at all),
+    within the default operation limits or the given ones."""
 
-    async def make(role: Role | None) -> Execute:
+    async def make(role: Role | None, limits: OperationLimits | None = None) -> Execute:
         principal: Principal | None = None
         if role is not None:
             principal = await principal_of(session_factory, keyring, await issue_token_for(role))
+        target = schema if limits is None else create_schema(limits)
 
         async def run(query: str, variables: dict[str, Any] | None = None) -> ExecutionResult:
             context = build_context(session_factory, keyring=keyring, principal=principal)
-            return await schema.execute(query, variable_values=variables, context_value=context)
+            return await target.execute(query, variable_values=variables, context_value=context)
 
         return run
 

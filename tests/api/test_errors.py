@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from app.services import clusters
+from app.services import clusters, lookups
 from tests.api.builders import CREATE_CLUSTER, cluster_input, error_codes
 
 
@@ -45,3 +45,26 @@ async def test_ambiguous_lookups_are_bad_input(execute: Any) -> None:
     check = await execute('query { check(namespace: "patrol") { id } }')
     assert error_codes(cluster) == [("BAD_USER_INPUT", "id")]
     assert error_codes(check) == [("BAD_USER_INPUT", "id")]
+
+
+async def test_an_operation_failing_in_many_fields_logs_a_few_and_a_count(
+    execute: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    async def explode(*_args: Any) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(lookups, "cluster_by_name", explode)
+    marker = "x" * 200
+    fields = " ".join(f'a{n}: cluster(name: "c") {{ id }}' for n in range(30))
+    document = f"{{ {fields} }} # {marker}"
+    with caplog.at_level(logging.ERROR):
+        result = await execute(document)
+
+    assert len(result.errors) == 30
+    faults = [r for r in caplog.records if r.name == "strawberry.execution"]
+    assert len(faults) == 5
+    assert marker not in caplog.text
+    assert "more unexpected errors in the same operation" in capsys.readouterr().out

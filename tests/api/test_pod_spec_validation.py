@@ -74,3 +74,17 @@ def test_accepts_prefixed_label_keys_and_empty_values() -> None:
 def test_rejects_invalid_labels(labels: dict[str, str]) -> None:
     with pytest.raises(InvalidInput):
         validate_labels(labels, field="labels")
+
+
+def test_a_pod_spec_nested_deeper_than_64_levels_is_refused() -> None:
+    deep: Any = "x"
+    for _ in range(3_000):
+        deep = {"x": deep}
+    with pytest.raises(InvalidInput, match=r"^podSpec: nests deeper than 64 levels$"):
+        validate_pod_spec({"containers": [{"name": "c", "image": "i", "env": deep}]})
+
+
+def test_a_pod_spec_over_256_kib_is_refused_before_the_model_sees_it() -> None:
+    env = [{"name": f"V{n}", "value": "v" * 100} for n in range(3_000)]
+    with pytest.raises(InvalidInput, match=r"bytes as JSON; at most 262144 \(256 KiB\)$"):
+        validate_pod_spec({"containers": [{"name": "c", "image": "i", "env": env}]})

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.api.limits import OperationLimits
 from app.db import SessionFactory
+from app.domain.access import Role
+from tests.api.builders import error_codes
+from tests.api.conftest import ExecuteAs
 from tests.api.seeding import seed_fleet
+from tests.fixtures.statements import counting_statements
 
 PAGE_WITH_RELATIONS = """
 query($first: Int) {
@@ -28,24 +30,21 @@ query($first: Int) {
 """
 
 
-@contextmanager
-def counting_statements(engine: AsyncEngine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
-
-
 async def test_a_page_of_500_checks_costs_a_constant_number_of_queries(
-    gql: Any, engine: AsyncEngine, session_factory: SessionFactory
+    execute_as: ExecuteAs, engine: AsyncEngine, session_factory: SessionFactory
 ) -> None:
     await seed_fleet(session_factory, checks=500, clusters=4, runs_per_check=2)
+    # 500 checks with their latest run's logs are over the default budget; an operator may
+    # raise it (PATROL_GRAPHQL_MAX_COST).
+    within_defaults = await execute_as(Role.VIEWER)
+    refused = await within_defaults(PAGE_WITH_RELATIONS, {"first": 500})
+    assert error_codes(refused) == [("QUERY_TOO_COMPLEX", None)]
+    execute = await execute_as(Role.VIEWER, OperationLimits(max_cost=100_000))
+
+    async def gql(query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        result = await execute(query, variables)
+        assert result.errors is None and result.data is not None
+        return result.data
 
     with counting_statements(engine) as small:
         small_page = await gql(PAGE_WITH_RELATIONS, {"first": 50})

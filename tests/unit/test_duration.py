@@ -49,3 +49,17 @@ def test_durations_format_like_go_duration_string(value: timedelta, text: str) -
 def test_formatting_round_trips_through_parsing() -> None:
     for value in (timedelta(hours=26, seconds=1), timedelta(seconds=0.5), timedelta(minutes=10)):
         assert parse_duration(format_duration(value)) == value
+
+
+@pytest.mark.parametrize(
+    "text", ["99999999999999999999h", "2562048h", "9" * 400 + "h", "-99999999999999999999h"]
+)
+def test_durations_beyond_gos_range_are_rejected(text: str) -> None:
+    with pytest.raises(InvalidInput, match="maximum of about 292 years") as raised:
+        parse_duration(text, field="timeout")
+    assert raised.value.field == "timeout"
+    assert len(raised.value.message) < 200
+
+
+def test_the_longest_go_duration_still_parses() -> None:
+    assert parse_duration("2562047h") == timedelta(hours=2562047)
