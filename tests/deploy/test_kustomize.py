@@ -4,7 +4,6 @@ those objects run Patrol the way the README says: labelled, bounded, unprivilege
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -291,22 +290,6 @@ def test_checker_pods_report_to_the_api_service_in_patrols_namespace(
 
         assert settings["PATROL_PUBLIC_URL"] == f"http://patrol-api.{namespace}.svc:{port['port']}"
         assert settings["PATROL_PORT"] == str(port["port"])
-
-
-def test_the_public_url_follows_an_overlay_into_another_namespace(
-    kubectl: Path, prepared_kustomize: Path, tmp_path: Path
-) -> None:
-    copy = tmp_path / "kustomize"
-    shutil.copytree(prepared_kustomize, copy)
-    overlay = copy / "overlays" / "embedded-postgres"
-    for path in (overlay / "kustomization.yaml", overlay / "namespace.yaml"):
-        text = path.read_text().replace("namespace: patrol\n", "namespace: monitoring\n")
-        path.write_text(text.replace("  name: patrol\n", "  name: monitoring\n"))
-
-    rendered = Rendered("monitoring", render(kubectl, overlay))
-
-    settings = string_data(rendered.generated("ConfigMap", "patrol-settings"))
-    assert settings["PATROL_PUBLIC_URL"] == "http://patrol-api.monitoring.svc:8080"
 
 
 def test_api_and_workers_share_one_secret_and_one_settings_map(
