@@ -3,6 +3,7 @@ pytest_plugins = [
     "tests.fixtures.database",
     "tests.fixtures.fuzzing",
     "tests.fixtures.http_target",
+    "tests.fixtures.kubectl",
     "tests.fixtures.logs",
     "tests.fixtures.postgres",
     "tests.fixtures.receivers",
