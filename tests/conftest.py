@@ -2,6 +2,7 @@ pytest_plugins = [
     "tests.fixtures.access",
     "tests.fixtures.database",
     "tests.fixtures.http_target",
+    "tests.fixtures.logs",
     "tests.fixtures.postgres",
     "tests.fixtures.redis",
     "tests.fixtures.runtime",
