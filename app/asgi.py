@@ -34,12 +34,13 @@ def metrics() -> Response[bytes]:
 
 def create_app(runtime: Runtime) -> Litestar:
     controller = graphql_controller(
-        runtime.session_factory,
+        runtime.api_session_factory,
         runtime.keyring,
         QueueDispatcher(runtime.queue, runtime.redis),
         anonymous_read=runtime.settings.anonymous_read,
     )
 
+    # Reports decide runs: they are monitoring's work, on monitoring's engine.
     batcher = ReportBatcher(runtime.session_factory)
 
     @asynccontextmanager

@@ -16,6 +16,10 @@ from app.settings import Settings
 
 @dataclass(slots=True)
 class Runtime:
+    """`engine` and `session_factory` serve monitoring (scheduler, pod watches, sweeps, jobs,
+    reports); `api_engine` and `api_session_factory` serve API requests, so that no request can
+    hold monitoring up."""
+
     settings: Settings
     engine: AsyncEngine
     session_factory: SessionFactory
@@ -24,23 +28,37 @@ class Runtime:
     redis_url: str
     keyring: Keyring
     kube: KubeGateway
+    api_engine: AsyncEngine
+    api_session_factory: SessionFactory
 
     @classmethod
     async def open(
-        cls, settings: Settings, *, redis_url: str, engine: AsyncEngine, keyring: Keyring
+        cls,
+        settings: Settings,
+        *,
+        redis_url: str,
+        engine: AsyncEngine,
+        keyring: Keyring,
+        api_engine: AsyncEngine | None = None,
     ) -> Runtime:
-        """The engine stays its creator's to dispose of."""
+        """The engines stay their creator's to dispose of. Without `api_engine`, API requests
+        share monitoring's engine (tools and tests that serve no API)."""
         queue = await JobQueue.connect(redis_url)
         redis: Redis = Redis.from_url(redis_url)
+        session_factory = create_session_factory(engine)
         return cls(
-            settings,
-            engine,
-            create_session_factory(engine),
-            queue,
-            redis,
-            redis_url,
-            keyring,
-            KubeGateway(keyring),
+            settings=settings,
+            engine=engine,
+            session_factory=session_factory,
+            queue=queue,
+            redis=redis,
+            redis_url=redis_url,
+            keyring=keyring,
+            kube=KubeGateway(keyring),
+            api_engine=api_engine or engine,
+            api_session_factory=(
+                create_session_factory(api_engine) if api_engine else session_factory
+            ),
         )
 
     async def close(self) -> None:

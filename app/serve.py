@@ -28,7 +28,7 @@ from app.startup import (
     check_database,
     describe_database,
     load_keyring,
-    open_engine,
+    open_engines,
     prepare_schema,
     resolve_redis_url,
 )
@@ -65,11 +65,17 @@ def api_server_config(app: Litestar, **options: Any) -> uvicorn.Config:
 async def open_runtime(settings: Settings, stack: AsyncExitStack, *, upgrade: bool) -> Runtime:
     keyring = load_keyring(settings)
     redis_url = await resolve_redis_url(settings, stack)
-    engine = open_engine(settings)
-    stack.push_async_callback(engine.dispose)
-    await check_database(engine)
-    await prepare_schema(engine, upgrade=upgrade, keyring=keyring)
-    runtime = await Runtime.open(settings, redis_url=redis_url, engine=engine, keyring=keyring)
+    engines = open_engines(settings)
+    stack.push_async_callback(engines.dispose)
+    await check_database(engines.background)
+    await prepare_schema(engines.background, upgrade=upgrade, keyring=keyring)
+    runtime = await Runtime.open(
+        settings,
+        redis_url=redis_url,
+        engine=engines.background,
+        api_engine=engines.api,
+        keyring=keyring,
+    )
     stack.push_async_callback(runtime.close)
     return runtime
 

@@ -62,6 +62,27 @@ class Settings(BaseSettings):
     )
     run_log_max_bytes: int = 256 * 1024
     run_retention_days: int = Field(default=30, ge=1)
+    database_api_pool_size: int = Field(
+        default=10, ge=1, description="Connections for API requests (per process)."
+    )
+    database_background_pool_size: int = Field(
+        default=20,
+        ge=1,
+        description="Connections for monitoring: scheduler, watches, sweeps, jobs, reports "
+        "(PostgreSQL; SQLite uses one).",
+    )
+    database_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long database work waits for a pooled connection, or for a lock "
+        "(SQLite's write lock; PostgreSQL row and table locks in monitoring work), before failing.",
+    )
+    api_query_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="An API request's database work is cut off after this long: per statement "
+        "on PostgreSQL, per transaction on SQLite (whose one write lock covers the database).",
+    )
 
     @property
     def resolved_database_url(self) -> str:

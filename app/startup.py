@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.adapters.redis_server import EmbeddedRedis
-from app.db import SessionFactory, create_engine
+from app.db import Engines, PoolSettings, SessionFactory, create_engine, create_engines
 from app.domain.access import Role
 from app.keyring import InvalidKey, Keyring, generate_key
 from app.logging import get_logger
@@ -39,6 +39,24 @@ def open_engine(settings: Settings) -> AsyncEngine:
     url = settings.resolved_database_url
     try:
         return create_engine(url, schema=settings.database_schema)
+    except Exception as error:
+        raise StartupError(f"invalid database URL {describe_database(url)}: {error}") from error
+
+
+def pool_settings(settings: Settings) -> PoolSettings:
+    return PoolSettings(
+        api_pool_size=settings.database_api_pool_size,
+        background_pool_size=settings.database_background_pool_size,
+        wait_timeout=settings.database_timeout_seconds,
+        api_query_timeout=settings.api_query_timeout_seconds,
+    )
+
+
+def open_engines(settings: Settings) -> Engines:
+    """Monitoring's engine and the API's (see `app.db.create_engines`)."""
+    url = settings.resolved_database_url
+    try:
+        return create_engines(url, schema=settings.database_schema, pools=pool_settings(settings))
     except Exception as error:
         raise StartupError(f"invalid database URL {describe_database(url)}: {error}") from error
 
