@@ -17,6 +17,11 @@ PODS_REAPED = Counter("patrol_pods_reaped_total", "Patrol pods deleted by the re
 RUNS_RECONCILED = Counter(
     "patrol_runs_reconciled_total", "Runs repaired by the reconciler", ["action"]
 )
+RECONCILE_FAILURES = Counter(
+    "patrol_reconcile_failures_total",
+    "Items the reconciler could not repair this time (it carries on with the rest)",
+    ["step"],
+)
 AUTH_REFUSALS = Counter(
     "patrol_auth_refusals_total",
     "GraphQL requests refused for a missing or bad token",
