@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,8 +17,10 @@ from app.report_endpoint import report_handlers
 from app.runtime import Runtime
 from app.services.dispatch import QueueDispatcher
 from app.services.report_batcher import ReportBatcher
+from app.supervision import LoopControl
 
 log = get_logger(__name__)
+REPORT_BATCHER = "report-batcher"
 
 
 @get("/healthz", media_type=MediaType.TEXT, sync_to_thread=False)
@@ -52,12 +53,14 @@ def create_app(runtime: Runtime) -> Litestar:
 
     @asynccontextmanager
     async def record_reports(_app: Litestar) -> AsyncIterator[None]:
-        task = asyncio.create_task(batcher.run(), name="report-batcher")
+        async def commit_reports(control: LoopControl) -> None:
+            await batcher.run(control.beat, quiet_after=control.quiet_interval)
+
+        runtime.loops.start(REPORT_BATCHER, commit_reports)
         try:
             yield
         finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await runtime.loops.stop(REPORT_BATCHER)
 
     return Litestar(
         route_handlers=[controller, healthz, metrics, *report_handlers(runtime, batcher)],

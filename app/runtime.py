@@ -12,13 +12,14 @@ from app.adapters.queue import JobQueue
 from app.db import SessionFactory, create_session_factory
 from app.keyring import Keyring
 from app.settings import Settings
+from app.supervision import Supervisor
 
 
 @dataclass(slots=True)
 class Runtime:
     """`engine` and `session_factory` serve monitoring (scheduler, pod watches, sweeps, jobs,
     reports); `api_engine` and `api_session_factory` serve API requests, so that no request can
-    hold monitoring up."""
+    hold monitoring up. `loops` are this process's supervised loops."""
 
     settings: Settings
     engine: AsyncEngine
@@ -30,6 +31,7 @@ class Runtime:
     kube: KubeGateway
     api_engine: AsyncEngine
     api_session_factory: SessionFactory
+    loops: Supervisor
 
     @classmethod
     async def open(
@@ -59,9 +61,14 @@ class Runtime:
             api_session_factory=(
                 create_session_factory(api_engine) if api_engine else session_factory
             ),
+            loops=Supervisor(
+                stale_after=settings.loop_stale_after_seconds,
+                max_backoff=settings.loop_max_backoff_seconds,
+            ),
         )
 
     async def close(self) -> None:
+        await self.loops.stop_all()
         self.kube.close()
         await self.redis.aclose()
         await self.queue.close()

@@ -84,6 +84,18 @@ class Settings(BaseSettings):
         "on PostgreSQL, per transaction on SQLite (whose one write lock covers the database).",
     )
 
+    loop_stale_after_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A supervised loop that has not beaten for this long is reported down "
+        "(metrics, /readyz).",
+    )
+    loop_max_backoff_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="The longest pause before a failed loop is restarted (pauses double from 0.5 s).",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url is not None:
