@@ -1,15 +1,14 @@
-"""The Litestar application: GraphQL API, health and metrics."""
+"""The Litestar application: GraphQL API, reports, health and metrics."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar, MediaType, get
-from litestar.response import Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from litestar import Litestar
 
 from app.api.authentication import graphql_controller
+from app.health import health_handlers
 from app.job_names import HOUSEKEEPING
 from app.logging import get_logger
 from app.metrics import JOBS_ENQUEUED
@@ -21,16 +20,6 @@ from app.supervision import LoopControl
 
 log = get_logger(__name__)
 REPORT_BATCHER = "report-batcher"
-
-
-@get("/healthz", media_type=MediaType.TEXT, sync_to_thread=False)
-def healthz() -> str:
-    return "ok"
-
-
-@get("/metrics", sync_to_thread=False)
-def metrics() -> Response[bytes]:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
 def create_app(runtime: Runtime) -> Litestar:
@@ -63,7 +52,7 @@ def create_app(runtime: Runtime) -> Litestar:
             await runtime.loops.stop(REPORT_BATCHER)
 
     return Litestar(
-        route_handlers=[controller, healthz, metrics, *report_handlers(runtime, batcher)],
+        route_handlers=[controller, *health_handlers(runtime), *report_handlers(runtime, batcher)],
         lifespan=[enqueue_housekeeping, record_reports],
         request_max_body_size=1024 * 1024,
         logging_config=None,

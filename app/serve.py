@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import socket
 from collections.abc import Iterator
 from contextlib import AsyncExitStack
 from typing import Any
@@ -14,6 +15,7 @@ from litestar import Litestar
 
 from app.adapters.queue import stop_worker
 from app.asgi import create_app
+from app.health import create_health_app
 from app.localcluster import LocalCluster
 from app.logging import get_logger
 from app.runtime import Runtime
@@ -24,6 +26,7 @@ from app.services.local_cluster import (
 )
 from app.settings import Settings
 from app.startup import (
+    StartupError,
     bootstrap_admin_token,
     check_database,
     describe_database,
@@ -51,6 +54,14 @@ class ApiServer(uvicorn.Server):
         finally:
             for signum, handler in originals.items():
                 signal.signal(signum, handler)
+
+
+class HealthServer(uvicorn.Server):
+    """uvicorn beside a worker, which handles SIGINT/SIGTERM itself."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 def api_server_config(app: Litestar, **options: Any) -> uvicorn.Config:
@@ -128,6 +139,8 @@ async def run_worker(settings: Settings) -> None:
     async with AsyncExitStack() as stack:
         runtime = await open_runtime(settings, stack, upgrade=False)
         await start_worker(runtime, stack)
+        if settings.worker_health_port is not None:
+            await serve_health(runtime, stack, settings.host, settings.worker_health_port)
         log.info("worker started")
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -135,3 +148,25 @@ async def run_worker(settings: Settings) -> None:
             loop.add_signal_handler(signum, stopping.set)
         await stopping.wait()
         log.info("worker stopping")
+
+
+async def serve_health(runtime: Runtime, stack: AsyncExitStack, host: str, port: int) -> None:
+    """/healthz, /readyz and /metrics of a worker, for its orchestrator and Prometheus."""
+    try:
+        listener = socket.create_server((host, port))
+    except OSError as error:
+        raise StartupError(f"cannot serve health checks on {host}:{port}: {error}") from None
+    stack.callback(listener.close)
+    server = HealthServer(api_server_config(create_health_app(runtime)))
+    serving = asyncio.create_task(server.serve(sockets=[listener]), name="health-server")
+
+    async def stop() -> None:
+        server.should_exit = True
+        await asyncio.gather(serving, return_exceptions=True)
+
+    stack.push_async_callback(stop)
+    while not server.started:
+        if serving.done():
+            raise StartupError(f"cannot serve health checks on {host}:{port}")
+        await asyncio.sleep(0.05)
+    log.info("health checks served", url=f"http://{host}:{port}/readyz")

@@ -96,6 +96,15 @@ class Settings(BaseSettings):
         description="The longest pause before a failed loop is restarted (pauses double from 0.5 s).",
     )
 
+    readiness_timeout_seconds: float = Field(
+        default=2.0, gt=0, description="How long /readyz waits for the database and Redis."
+    )
+    worker_health_port: int | None = Field(
+        default=None,
+        description="`patrol worker` serves /healthz, /readyz and /metrics on this port "
+        "(on PATROL_HOST); none by default.",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url is not None:

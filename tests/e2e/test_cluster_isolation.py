@@ -6,6 +6,9 @@ from __future__ import annotations
 import itertools
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
 
 from app.domain.manifest import MANAGED_BY, MANAGED_BY_LABEL, RUN_ID_LABEL
 from app.keyring import Keyring, generate_key
@@ -60,6 +63,18 @@ async def test_a_cluster_with_broken_credentials_is_retried_with_backoff_while_a
         pause = min(4.0, FIRST_BACKOFF_SECONDS * 2**number)
         assert gap >= pause * 0.9, gaps
     assert json_logs.records(LOOP_FAILED, loop="watch:local") == []
+
+    async def degraded() -> dict[str, Any] | None:
+        async with httpx.AsyncClient(base_url=api_stack.api_url, timeout=10) as client:
+            response = await client.get("/readyz")
+        body: dict[str, Any] = response.json()
+        return body if body["degraded"] else None
+
+    body = await eventually(degraded, timeout=20)
+    assert [problem["name"] for problem in body["degraded"]] == ["loop:watch:a-broken"]
+    assert body["degraded"][0]["reason"].startswith("failing: ClusterConfigError: ")
+    # One bad cluster is no reason to take the process out of service for the others.
+    assert body["status"] == "ready"
 
 
 async def test_the_reconciler_reaps_in_good_clusters_past_one_whose_credentials_fail(
