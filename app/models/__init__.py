@@ -5,6 +5,7 @@ from app.models.check import Check, CheckCluster
 from app.models.cluster import Cluster, ConnectionKind
 from app.models.run import FailureReason, Run, RunEvent, RunLog, RunStatus, RunTrigger
 from app.models.schedule import CheckSchedule
+from app.models.shared_setting import SharedSetting
 
 __all__ = [
     "ApiToken",
@@ -20,4 +21,5 @@ __all__ = [
     "RunLog",
     "RunStatus",
     "RunTrigger",
+    "SharedSetting",
 ]
