@@ -6,6 +6,9 @@ connections. See `create_engines` for how each database keeps them apart."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +22,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 SessionFactory = async_sessionmaker[AsyncSession]
 POOL_SIZE = 20
 DEFAULT_WAIT_SECONDS = 30.0
-# SQLite calls the progress handler every this many virtual machine instructions (well under 1 ms).
-PROGRESS_STEPS = 10_000
+# SQLite calls the progress handler every this many virtual machine instructions: a few
+# milliseconds of work. Much more often, the calls (each taking the GIL) slow the event loop.
+PROGRESS_STEPS = 1_000_000
+API_THREAD_NICENESS = 19
 
 
 def create_engine(
@@ -54,7 +59,7 @@ def create_engine(
         )
         event.listen(engine.sync_engine, "connect", _configure_sqlite(wait_timeout))
         if query_timeout is not None:
-            _limit_sqlite_checkouts(engine, query_timeout)
+            _bound_sqlite_api_work(engine, query_timeout)
         return engine
     server_settings: dict[str, str] = {}
     if schema is not None:
@@ -83,39 +88,53 @@ def _configure_sqlite(wait_timeout: float) -> Any:
     return configure
 
 
-class _Checkout:
-    """When this connection was last taken from the pool (None while it sits in the pool)."""
+class _ApiConnection:
+    """One SQLite connection of the API's: when it was last taken from the pool (None while it
+    sits in the pool), and whether its thread already yields the CPU."""
 
     def __init__(self) -> None:
         self.since: float | None = None
+        self.yields_cpu = False
 
     def overdue(self, limit: float) -> bool:
         since = self.since
         return since is not None and time.monotonic() - since > limit
 
+    def yield_cpu(self) -> None:
+        """SQLite works on the connection's own thread, in Patrol's process: a long API query
+        must not take CPU from the event loop that runs the scheduler. Linux sets the priority
+        of one thread by its id; elsewhere this does nothing."""
+        self.yields_cpu = True
+        with contextlib.suppress(OSError, AttributeError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), API_THREAD_NICENESS)
 
-def _limit_sqlite_checkouts(engine: AsyncEngine, limit: float) -> None:
+
+def _bound_sqlite_api_work(engine: AsyncEngine, limit: float) -> None:
     """SQLite has no statement timeout: a progress handler interrupts whatever runs on a
     connection once it has been checked out for longer than `limit` ("interrupted"), which also
-    releases the write lock that a long transaction would hold over the whole database."""
+    releases the write lock that a long transaction would hold over the whole database. The
+    handler runs only in long statements, on the connection's thread: it also lowers that
+    thread's CPU priority."""
 
     def on_connect(dbapi_connection: Any, record: Any) -> None:
-        checkout = record.info["checkout"] = _Checkout()
+        connection = record.info["api_connection"] = _ApiConnection()
 
         def handler() -> int:
-            return 1 if checkout.overdue(limit) else 0
+            if not connection.yields_cpu:
+                connection.yield_cpu()
+            return 1 if connection.overdue(limit) else 0
 
         dbapi_connection.run_async(
             lambda driver: driver.set_progress_handler(handler, PROGRESS_STEPS)
         )
 
     def on_checkout(_dbapi: Any, record: Any, _proxy: Any) -> None:
-        record.info["checkout"].since = time.monotonic()
+        record.info["api_connection"].since = time.monotonic()
 
     def on_checkin(_dbapi: Any, record: Any) -> None:
-        checkout = record.info.get("checkout")
-        if checkout is not None:
-            checkout.since = None
+        connection = record.info.get("api_connection")
+        if connection is not None:
+            connection.since = None
 
     event.listen(engine.sync_engine, "connect", on_connect)
     event.listen(engine.sync_engine, "checkout", on_checkout)
