@@ -18,6 +18,8 @@ from litestar import Litestar, MediaType, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.response import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from app.models.columns import utcnow
 from app.runtime import Runtime
@@ -63,6 +65,12 @@ class ReadinessProbe:
 
     runtime: Runtime
     _failing_since: dict[str, datetime] = field(default_factory=dict)
+    _probe_engine: AsyncEngine = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._probe_engine = create_async_engine(
+            self.runtime.engine.url, poolclass=NullPool, hide_parameters=True
+        )
 
     async def probe(self) -> Readiness:
         timeout = self.runtime.settings.readiness_timeout_seconds
@@ -99,8 +107,10 @@ class ReadinessProbe:
         return None
 
     async def _database(self) -> None:
-        # The API's engine: it is what answers requests; monitoring's own stalls show in its loops.
-        async with self.runtime.api_engine.connect() as connection:
+        # A connection of its own: a pool kept busy by API requests must not make the process
+        # look down (that would also stop checker pods' reports); monitoring's own stalls show
+        # in its loops.
+        async with self._probe_engine.connect() as connection:
             await connection.execute(sa.text("SELECT 1"))
 
     async def _redis(self) -> None:

@@ -7,8 +7,10 @@ import asyncio
 from typing import Any
 
 import httpx
+from redis.asyncio import Redis
 
 from app.supervision import LoopControl
+from tests.fixtures.http_target import free_port
 from tests.fixtures.stack import PatrolStack, eventually, patrol_settings
 
 
@@ -76,3 +78,22 @@ async def test_a_hung_loop_makes_readyz_unready_with_its_name_and_ready_again_wh
         return (await readyz(api_stack))[0] == 200
 
     await eventually(ready, timeout=15)
+
+
+async def test_readyz_is_unready_naming_redis_while_redis_does_not_answer(
+    api_stack: PatrolStack,
+) -> None:
+    runtime = api_stack.runtime
+    reachable = runtime.redis
+    # Nothing listens there: a Redis that went away, as the process sees it.
+    runtime.redis = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        status, body = await readyz(api_stack)
+        assert status == 503
+        (down,) = body["down"]
+        assert down["name"] == "redis" and down["reason"].startswith("ConnectionError")
+        assert (await readyz(api_stack))[1]["down"][0]["since"] == down["since"]
+    finally:
+        await runtime.redis.aclose()
+        runtime.redis = reachable
+    assert (await readyz(api_stack))[0] == 200
