@@ -104,9 +104,6 @@ class Supervisor:
     def __contains__(self, name: str) -> bool:
         return name in self._loops
 
-    def names(self) -> list[str]:
-        return list(self._loops)
-
     def start(
         self, name: str, body: LoopBody, *, essential: bool = True, **context: str
     ) -> LoopControl:

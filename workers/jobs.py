@@ -31,7 +31,7 @@ from app.services.run_context import run_with_context
 log = get_logger(__name__)
 STILL_RUNNING_GRACE = timedelta(seconds=10)
 # A run's job that keeps failing is given up after this many tries (about a minute of backoff);
-# the sweeps and the reconciler find its run again from the database.
+# the finalize sweep, the reconciler or, at worst, the run's deadline take it from there.
 JOB_ATTEMPTS = 10
 T = TypeVar("T")
 
