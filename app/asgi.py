@@ -1,17 +1,15 @@
-"""The Litestar application: GraphQL API, health and metrics."""
+"""The Litestar application: GraphQL API, reports, health and metrics."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar, MediaType, get
-from litestar.response import Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from litestar import Litestar
 
 from app.api.authentication import graphql_controller
 from app.api.limits import OperationLimits
+from app.health import health_handlers
 from app.job_names import HOUSEKEEPING
 from app.logging import get_logger
 from app.metrics import JOBS_ENQUEUED
@@ -19,29 +17,22 @@ from app.report_endpoint import report_handlers
 from app.runtime import Runtime
 from app.services.dispatch import QueueDispatcher
 from app.services.report_batcher import ReportBatcher
+from app.supervision import LoopControl
 
 log = get_logger(__name__)
-
-
-@get("/healthz", media_type=MediaType.TEXT, sync_to_thread=False)
-def healthz() -> str:
-    return "ok"
-
-
-@get("/metrics", sync_to_thread=False)
-def metrics() -> Response[bytes]:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+REPORT_BATCHER = "report-batcher"
 
 
 def create_app(runtime: Runtime) -> Litestar:
     controller = graphql_controller(
-        runtime.session_factory,
+        runtime.api_session_factory,
         runtime.keyring,
         QueueDispatcher(runtime.queue, runtime.redis),
         anonymous_read=runtime.settings.anonymous_read,
         limits=OperationLimits.from_settings(runtime.settings),
     )
 
+    # Reports decide runs: they are monitoring's work, on monitoring's engine.
     batcher = ReportBatcher(runtime.session_factory)
 
     @asynccontextmanager
@@ -53,15 +44,17 @@ def create_app(runtime: Runtime) -> Litestar:
 
     @asynccontextmanager
     async def record_reports(_app: Litestar) -> AsyncIterator[None]:
-        task = asyncio.create_task(batcher.run(), name="report-batcher")
+        async def commit_reports(control: LoopControl) -> None:
+            await batcher.run(control.beat, quiet_after=control.quiet_interval)
+
+        runtime.loops.start(REPORT_BATCHER, commit_reports)
         try:
             yield
         finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await runtime.loops.stop(REPORT_BATCHER)
 
     return Litestar(
-        route_handlers=[controller, healthz, metrics, *report_handlers(runtime, batcher)],
+        route_handlers=[controller, *health_handlers(runtime), *report_handlers(runtime, batcher)],
         lifespan=[enqueue_housekeeping, record_reports],
         request_max_body_size=1024 * 1024,
         logging_config=None,

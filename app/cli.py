@@ -57,11 +57,16 @@ def serve(
 
 
 @cli.command()
-def worker() -> None:
+def worker(
+    health_port: Annotated[
+        int | None,
+        typer.Option(help="Serve /healthz, /readyz and /metrics here [PATROL_WORKER_HEALTH_PORT]."),
+    ] = None,
+) -> None:
     """Run a worker process on its own, for scale-out."""
     from app.serve import run_worker
 
-    _run(run_worker(_settings()))
+    _run(run_worker(_settings(worker_health_port=health_port)))
 
 
 @db_cli.command("upgrade")

@@ -36,7 +36,12 @@ def configure_logging(
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=(stream or sys.stderr).isatty())
+        else structlog.dev.ConsoleRenderer(
+            colors=(stream or sys.stderr).isatty(),
+            # The default (rich, with every frame's local variables) would print decrypted
+            # credentials held in locals, and takes long enough to stall the event loop.
+            exception_formatter=structlog.dev.plain_traceback,
+        )
     )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -58,12 +63,13 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("uvicorn.access", "arq.worker", "arq.jobs"):
-        logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))
     # At DEBUG these libraries log statement parameters, request and response bodies and URLs:
     # pod manifests (with each run's report secret), tokens' digests, credentials.
     for verbose in _LOGS_BODIES_AT_DEBUG:
         logging.getLogger(verbose).setLevel(max(logging.getLevelName(level), logging.INFO))
+    # SQLAlchemy logs every statement (and its pool's comings and goings) at INFO.
+    for noisy in ("uvicorn.access", "arq.worker", "arq.jobs", "sqlalchemy"):
+        logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))
 
 
 _LOGS_BODIES_AT_DEBUG = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 JOBS_ENQUEUED = Counter("patrol_jobs_enqueued_total", "Jobs put on the queue", ["job"])
 HOUSEKEEPING_PRUNED = Counter("patrol_runs_pruned_total", "Finished runs deleted by housekeeping")
@@ -18,8 +18,26 @@ PODS_REAPED = Counter("patrol_pods_reaped_total", "Patrol pods deleted by the re
 RUNS_RECONCILED = Counter(
     "patrol_runs_reconciled_total", "Runs repaired by the reconciler", ["action"]
 )
+RECONCILE_FAILURES = Counter(
+    "patrol_reconcile_failures_total",
+    "Items the reconciler could not repair this time (it carries on with the rest)",
+    ["step"],
+)
 AUTH_REFUSALS = Counter(
     "patrol_auth_refusals_total",
     "GraphQL requests refused for a missing or bad token",
     ["transport"],
+)
+LOOP_UP = Gauge(
+    "patrol_loop_up",
+    "1 while a supervised loop runs and has beaten recently; 0 while it is failing or hung",
+    ["loop"],
+)
+LOOP_RESTARTS = Counter(
+    "patrol_loop_restarts_total", "Restarts of a supervised loop after it failed", ["loop"]
+)
+LOOP_LAST_HEARTBEAT = Gauge(
+    "patrol_loop_last_heartbeat_timestamp_seconds",
+    "When a supervised loop last showed it was working (Unix time)",
+    ["loop"],
 )

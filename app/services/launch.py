@@ -126,7 +126,7 @@ async def launch(runtime: Runtime, run_id: uuid.UUID, *, retry_in: float) -> Lau
         plan = await start_run(
             session,
             run_id,
-            public_url=runtime.settings.public_url,
+            public_url=runtime.require_public_url(),
             keyring=runtime.keyring,
             now=utcnow(),
         )

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import enum
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.adapters.queue import JobQueue
+from app.db import SessionFactory
 from app.domain.manifest import RUN_ID_LABEL
 from app.domain.pod_state import node_name, pod_exit, pod_ip, pod_problem
 from app.domain.run_lifecycle import (
@@ -18,7 +21,9 @@ from app.domain.run_lifecycle import (
     exited_without_report,
     pod_deleted,
 )
+from app.models.columns import utcnow
 from app.services import run_state
+from app.services.followups import enqueue_exit_check, enqueue_finalize
 
 
 class Followup(enum.Enum):
@@ -85,3 +90,65 @@ async def _decided(
         return False
     run_state.announce([decided])
     return True
+
+
+@dataclass(slots=True)
+class PodMemo:
+    """What a watch already told the database about a pod, so repeats cost nothing."""
+
+    ip_recorded: bool = False
+    exit_seen: bool = False
+    decided: bool = False
+
+
+class PodObserver:
+    """One cluster's watch, translated into run decisions and follow-up jobs. It outlives
+    restarts of the watch: the fresh list after a failure is compared with the pods it knew, and
+    a pod that vanished meanwhile counts as deleted, as Kubernetes informers do."""
+
+    def __init__(self, session_factory: SessionFactory, queue: JobQueue) -> None:
+        self._session_factory = session_factory
+        self._queue = queue
+        self._memos: dict[uuid.UUID, PodMemo] = {}
+
+    async def relisted(self, pods: list[dict[str, Any]]) -> None:
+        listed = {run_id: pod for pod in pods if (run_id := run_id_of(pod)) is not None}
+        for run_id in [run_id for run_id in self._memos if run_id not in listed]:
+            await self._observe(run_id, "DELETED", {})
+        for run_id, pod in listed.items():
+            await self._observe(run_id, "ADDED", pod)
+
+    async def changed(self, event_type: str, pod: dict[str, Any]) -> None:
+        run_id = run_id_of(pod)
+        if run_id is not None:
+            await self._observe(run_id, event_type, pod)
+
+    async def _observe(self, run_id: uuid.UUID, event_type: str, pod: dict[str, Any]) -> None:
+        memo = self._memos.get(run_id) or PodMemo()
+        deleted = event_type == "DELETED"
+        if memo.decided or (not deleted and _nothing_new(memo, pod)):
+            if deleted:
+                self._memos.pop(run_id, None)
+            return
+        async with self._session_factory() as session:
+            followup = await observe_pod(
+                session, run_id, event_type, pod, now=utcnow(), ip_recorded=memo.ip_recorded
+            )
+        # Remember only what is done: after a failure the same pod is observed again.
+        if deleted:
+            self._memos.pop(run_id, None)
+        else:
+            self._memos[run_id] = memo
+        memo.ip_recorded = memo.ip_recorded or pod_ip(pod) is not None
+        if followup is Followup.FINALIZE:
+            memo.decided = True  # the finalize sweep enqueues it again if this enqueue fails
+            await enqueue_finalize(self._queue, run_id)
+        elif followup is Followup.CHECK_EXIT:
+            await enqueue_exit_check(self._queue, run_id)
+            memo.exit_seen = True
+
+
+def _nothing_new(memo: PodMemo, pod: dict[str, Any]) -> bool:
+    if pod_problem(pod) is not None:
+        return False
+    return (memo.ip_recorded or pod_ip(pod) is None) and (memo.exit_seen or pod_exit(pod) is None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 
 from app.db import SessionFactory
 from app.domain.report import Report
@@ -27,18 +28,36 @@ class ReportBatcher:
     def __init__(self, session_factory: SessionFactory) -> None:
         self._session_factory = session_factory
         self._queue: asyncio.Queue[Pending] = asyncio.Queue()
+        self._free_committers = 0
 
     async def record(self, run_id: uuid.UUID, report: Report) -> ReportResult:
         future: asyncio.Future[ReportResult] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((run_id, report, future))
         return await future
 
-    async def run(self) -> None:
-        await asyncio.gather(*(self._commit_batches() for _ in range(CONCURRENT_BATCHES)))
+    async def run(
+        self, beat: Callable[[], None] = lambda: None, *, quiet_after: float = 1.0
+    ) -> None:
+        """Commit batches until cancelled; `beat` is called while at least one committer is free
+        to take reports (all of them stuck in the database means no beat)."""
+        await asyncio.gather(
+            self._beat_while_free(beat, quiet_after),
+            *(self._commit_batches() for _ in range(CONCURRENT_BATCHES)),
+        )
+
+    async def _beat_while_free(self, beat: Callable[[], None], interval: float) -> None:
+        while True:
+            if self._free_committers > 0:
+                beat()
+            await asyncio.sleep(interval)
 
     async def _commit_batches(self) -> None:
         while True:
-            batch = [await self._queue.get()]
+            self._free_committers += 1
+            try:
+                batch = [await self._queue.get()]
+            finally:
+                self._free_committers -= 1
             while len(batch) < MAX_BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             await self._commit(batch)

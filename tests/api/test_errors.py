@@ -7,6 +7,7 @@ import pytest
 
 from app.services import clusters, lookups
 from tests.api.builders import CREATE_CLUSTER, cluster_input, error_codes
+from tests.fixtures.logs import LogFile
 
 
 async def test_unexpected_failures_are_masked_and_logged(
@@ -51,7 +52,7 @@ async def test_an_operation_failing_in_many_fields_logs_a_few_and_a_count(
     execute: Any,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
-    capsys: pytest.CaptureFixture[str],
+    json_logs: LogFile,
 ) -> None:
     async def explode(*_args: Any) -> None:
         raise RuntimeError("the database went away")
@@ -67,4 +68,5 @@ async def test_an_operation_failing_in_many_fields_logs_a_few_and_a_count(
     faults = [r for r in caplog.records if r.name == "strawberry.execution"]
     assert len(faults) == 5
     assert marker not in caplog.text
-    assert "more unexpected errors in the same operation" in capsys.readouterr().out
+    (summary,) = json_logs.records("more unexpected errors in the same operation")
+    assert summary["count"] == 25 and summary["level"] == "error"

@@ -31,6 +31,7 @@ from app.models import AuditRecord, Cluster, ConnectionKind
 from tests.api.builders import CREATE_CHECK, check_input, error_codes
 from tests.api.conftest import Execute, ExecuteAs
 from tests.fixtures.access import IssueToken, principal_of
+from tests.fixtures.logs import LogFile
 from tests.fixtures.statements import counting_statements
 
 HEAVY_FIELD = "runs(first: 500) { nodes { id logs { content } events { reason } } }"
@@ -228,14 +229,12 @@ async def test_graphiqls_introspection_query_is_answered_in_full(execute: Execut
 
 
 async def test_refusals_are_logged_once_as_refusals_not_as_errors(
-    execute: Execute, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+    execute: Execute, json_logs: LogFile
 ) -> None:
-    with caplog.at_level(logging.INFO):
-        await execute(nested_runs(12))
-    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
-    refusals = [line for line in capsys.readouterr().out.splitlines() if "request refused" in line]
-    assert len(refusals) == 1
-    assert "QUERY_TOO_DEEP" in refusals[0]
+    await execute(nested_runs(12))
+    assert not [r for r in json_logs.records() if r["level"] in ("warning", "error", "critical")]
+    (refusal,) = json_logs.records("request refused: over a limit")
+    assert refusal["code"] == "QUERY_TOO_DEEP" and refusal["level"] == "info"
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ writes: API answers and errors, DEBUG logs, Redis, the database, the temp direct
 from __future__ import annotations
 
 import base64
-import io
 import os
 import tempfile
 import time
@@ -25,7 +24,7 @@ from app.services.report_identity import report_secret
 from tests.e2e.checkers import REPORT_TO_INJECTED_URL, python_script
 from tests.fixtures.access import bearer
 from tests.fixtures.database import DatabaseTarget
-from tests.fixtures.logs import ReadLogs
+from tests.fixtures.logs import LogFile
 from tests.fixtures.stack import PatrolStack, build_stack, eventually
 
 MARK = f"LEAK{uuid.uuid4().hex[:12]}"
@@ -122,7 +121,7 @@ async def test_no_secret_appears_in_answers_logs_redis_database_or_temp_files(
     engine: AsyncEngine,
     redis: Redis,
     redis_url: str,
-    json_logs: tuple[io.StringIO, ReadLogs],
+    debug_logs: LogFile,
 ) -> None:
     started = time.time() - 1
     answers: list[str] = []
@@ -155,7 +154,7 @@ async def test_no_secret_appears_in_answers_logs_redis_database_or_temp_files(
             )
         redis_dump = await redis_contents(redis)
         database_dump = await database_contents(database_target, engine, tmp_path / "data")
-    logs = json_logs[0].getvalue()
+    logs = debug_logs.text()
     # The server did log, at DEBUG, about the clusters whose secrets it held.
     assert "pod creation failed" in logs and "leaky-token" in logs
 

@@ -18,6 +18,7 @@ EXPECTED_TABLES = {
     "run_event",
     "api_token",
     "audit_record",
+    "shared_setting",
 }
 
 

@@ -7,7 +7,6 @@ import itertools
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -25,7 +24,7 @@ from app.domain.run_lifecycle import (
 from app.models import Run
 from app.models.columns import utcnow
 from app.services import run_state
-from tests.fixtures.logs import ReadLogs
+from tests.fixtures.logs import LogFile
 from tests.integration.test_record_reports import running_runs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,14 +76,13 @@ async def test_of_two_racing_decisions_exactly_one_wins(session_factory: Session
 
 
 async def test_a_decided_run_is_logged_once_at_info_with_check_cluster_status_and_duration(
-    session_factory: SessionFactory, json_logs: tuple[Any, ReadLogs]
+    session_factory: SessionFactory, json_logs: LogFile
 ) -> None:
     (run_id,) = await running_runs(session_factory, 1)
     async with session_factory.begin() as session:
         decided = await run_state.decide(session, [(run_id, succeeded())], REPORT, now=utcnow())
     run_state.announce(decided)
-    _, read_logs = json_logs
-    (fields,) = [entry for entry in read_logs() if entry["event"] == "run decided"]
+    (fields,) = json_logs.records("run decided")
     assert fields["level"] == "info"
     assert fields["check"] == "default/check-0" and fields["cluster"] == "c"
     assert fields["status"] == "succeeded" and fields["run_id"] == str(run_id)

@@ -1,0 +1,85 @@
+"""The scheduler: claims due slots and launches their runs here and now. Any number of
+schedulers may run at once: claiming a slot is a compare-and-set."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from app.adapters.broker import SCHEDULES_CHANGED, nudges
+from app.logging import get_logger
+from app.models.columns import utcnow
+from app.runtime import Runtime
+from app.services.followups import enqueue_launch
+from app.services.launch import LaunchResult, launch
+from app.services.scheduling import claim_due_slots, due_slots, next_due_time
+from app.supervision import LoopControl
+
+log = get_logger(__name__)
+SCHEDULER_BATCH = 200
+MAX_SCHEDULER_SLEEP = 1.0
+
+
+async def run_scheduler(runtime: Runtime, launches: Launches, control: LoopControl) -> None:
+    async with nudges(runtime.redis, SCHEDULES_CHANGED) as nudged:
+        while True:
+            async with control.stretch():
+                claimed = await schedule_due_runs(runtime, launches)
+                pause = await _seconds_until_next_due(runtime)
+            control.beat()
+            if claimed < SCHEDULER_BATCH:
+                await nudged.wait(pause)
+
+
+async def schedule_due_runs(runtime: Runtime, launches: Launches) -> int:
+    """Claim every due slot and launch its run; returns how many slots were looked at."""
+    async with runtime.session_factory() as session:
+        slots = await due_slots(session, until=utcnow(), limit=SCHEDULER_BATCH)
+        runs = await claim_due_slots(session, slots, now=utcnow())
+    for run in runs:
+        launches.start(run.id)
+    return len(slots)
+
+
+class Launches:
+    """Launches claimed runs right here, a bounded number at a time: no queue hop between a due
+    time and its pod. A launch that needs a retry, or is lost with this process, goes through the
+    job queue (the reconciler re-enqueues runs left pending)."""
+
+    def __init__(self, runtime: Runtime, *, concurrency: int = 32) -> None:
+        self._runtime = runtime
+        self._slots = asyncio.Semaphore(concurrency)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self, run_id: uuid.UUID) -> None:
+        task = asyncio.create_task(self._launch(run_id), name=f"launch:{run_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _launch(self, run_id: uuid.UUID) -> None:
+        async with self._slots:
+            try:
+                result = await launch(self._runtime, run_id, retry_in=0)
+            except Exception:
+                log.exception("launch failed; handing it to the queue", run_id=str(run_id))
+                result = LaunchResult.RETRY
+            if result is LaunchResult.RETRY:
+                try:
+                    await enqueue_launch(self._runtime.queue, run_id)
+                except Exception:
+                    log.exception(
+                        "handing a launch to the queue failed; the reconciler will",
+                        run_id=str(run_id),
+                    )
+
+    async def drain(self, timeout: float) -> None:
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=timeout)
+
+
+async def _seconds_until_next_due(runtime: Runtime) -> float:
+    async with runtime.session_factory() as session:
+        due = await next_due_time(session)
+    if due is None:
+        return MAX_SCHEDULER_SLEEP
+    return min(MAX_SCHEDULER_SLEEP, max(0.0, (due - utcnow()).total_seconds()))
