@@ -27,6 +27,7 @@ test-postgres: install
 lint: install
 	$(VENV)/bin/ruff check app workers tests bench
 	$(VENV)/bin/mypy app workers
+	$(VENV)/bin/lint-imports
 
 schema: install
 	$(VENV)/bin/patrol export-schema

@@ -8,28 +8,23 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, TypeVar
 
-from app.adapters.kube import ClusterClient, KubeError
 from app.adapters.queue import Retry
-from app.domain.manifest import PATROL_POD_SELECTOR
 from app.logging import get_logger
-from app.metrics import HOUSEKEEPING_PRUNED, PODS_REAPED, RECONCILE_FAILURES, RUNS_RECONCILED
-from app.models import Cluster, Run, RunStatus
+from app.metrics import HOUSEKEEPING_PRUNED
 from app.models.columns import utcnow
 from app.runtime import Runtime
-from app.services.finalize import capture_pod, run_to_finalize, store_capture
-from app.services.followups import enqueue_finalize, enqueue_launch
+from app.services.finalize import Finalized, finalize
 from app.services.housekeeping import prune_run_history
 from app.services.launch import LaunchResult, launch
-from app.services.lookups import all_clusters
-from app.services.observe import decide_exited_without_report
-from app.services.reconcile import pods_to_reap, runs_left_pending
-from app.services.run_context import run_with_context
+from app.services.observe import settle_exit
+from app.services.reconcile import reconcile as reconcile_runs_and_pods
 
 log = get_logger(__name__)
-STILL_RUNNING_GRACE = timedelta(seconds=10)
+# How often finalize looks again at a checker that reported and is still exiting.
+EXIT_POLL_SECONDS = 0.5
 # A run's job that keeps failing is given up after this many tries (about a minute of backoff);
 # the finalize sweep, the reconciler or, at worst, the run's deadline take it from there.
 JOB_ATTEMPTS = 10
@@ -84,113 +79,23 @@ async def launch_run(ctx: dict[str, Any], run_id: str) -> str:
 
 @retried
 async def check_exited_run(ctx: dict[str, Any], run_id: str) -> bool:
-    runtime, run_uuid = runtime_of(ctx), uuid.UUID(run_id)
-    async with runtime.session_factory() as session:
-        loaded = await run_with_context(session, run_uuid)
-    if loaded is None or loaded[0].status.is_terminal or loaded[0].pod_name is None:
-        return False
-    run, _, cluster = loaded
-    assert run.pod_name is not None and run.pod_namespace is not None
-    # No transaction stays open across a Kubernetes call (SQLite has one connection to share).
-    pod = await runtime.kube.client(cluster).get_pod(run.pod_namespace, run.pod_name)
-    async with runtime.session_factory() as session:
-        decided = await decide_exited_without_report(session, run_uuid, pod, now=utcnow())
-    if decided:
-        await enqueue_finalize(runtime.queue, run_uuid)
-    return decided
+    return await settle_exit(runtime_of(ctx), uuid.UUID(run_id))
 
 
 @retried
-async def finalize_run(ctx: dict[str, Any], run_id: str) -> bool:
-    runtime, run_uuid = runtime_of(ctx), uuid.UUID(run_id)
-    async with runtime.session_factory() as session:
-        target = await run_to_finalize(session, run_uuid)
-    if target is None:
-        return False
-    run, cluster = target
-    client: ClusterClient | None = None
-    try:
-        client = runtime.kube.client(cluster)
-        pod, logs, events = await capture_pod(
-            client, run, max_log_bytes=runtime.settings.run_log_max_bytes
-        )
-    except KubeError as error:
-        if error.transient and int(ctx.get("job_try", 1)) < 5:
-            raise Retry(defer=backoff(ctx)) from error
-        log.warning(
-            "capturing the pod failed; finalizing without it", run_id=run_id, error=str(error)
-        )
-        pod, logs, events = None, {}, []
-    if _checker_still_exiting(run, pod):
-        raise Retry(defer=0.5)
-    async with runtime.session_factory() as session:
-        stored = await store_capture(session, run, pod, logs, events)
-    if stored and client is not None and run.pod_name and run.pod_namespace:
-        try:
-            await client.delete_pod(run.pod_namespace, run.pod_name)
-        except KubeError as error:
-            log.warning(
-                "deleting the pod failed; the reaper will retry", run_id=run_id, error=str(error)
-            )
-    return stored
-
-
-def _checker_still_exiting(run: Run, pod: dict[str, Any] | None) -> bool:
-    """A checker that just reported usually exits a moment later; its last log lines come then."""
-    phase = ((pod or {}).get("status") or {}).get("phase")
-    return (
-        run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED)
-        and phase in ("Pending", "Running")
-        and run.finished_at is not None
-        and utcnow() - run.finished_at < STILL_RUNNING_GRACE
-    )
+async def finalize_run(ctx: dict[str, Any], run_id: str) -> str:
+    attempt = int(ctx.get("job_try", 1))
+    result = await finalize(runtime_of(ctx), uuid.UUID(run_id), attempt=attempt)
+    if result is Finalized.RETRY:
+        raise Retry(defer=backoff(ctx))
+    if result is Finalized.WAIT_FOR_EXIT:
+        raise Retry(defer=EXIT_POLL_SECONDS)
+    return str(result.value)
 
 
 async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
-    """Re-enqueue runs left pending and reap pods nobody needs, one run and one cluster at a
-    time: an item that fails is logged and counted, and the rest carry on."""
-    runtime, now = runtime_of(ctx), utcnow()
-    async with runtime.session_factory() as session:
-        pending = await runs_left_pending(session, now=now)
-        clusters = await all_clusters(session)
-    relaunched = reaped = failed = 0
-    for run_id in pending:
-        try:
-            await enqueue_launch(runtime.queue, run_id)
-            relaunched += 1
-        except Exception as error:
-            failed += 1
-            RECONCILE_FAILURES.labels(step="relaunch").inc()
-            log.error("re-enqueueing a launch failed", run_id=str(run_id), exc_info=error)
-    for cluster in clusters:
-        try:
-            reaped += await _reap(runtime, cluster, now)
-        except KubeError as error:
-            failed += 1
-            RECONCILE_FAILURES.labels(step="reap").inc()
-            log.warning("reaping pods failed", cluster=cluster.name, error=str(error))
-        except Exception as error:
-            failed += 1
-            RECONCILE_FAILURES.labels(step="reap").inc()
-            log.error("reaping pods failed", cluster=cluster.name, exc_info=error)
-    counts = {"relaunch": relaunched, "reaped": reaped}
-    for action, count in counts.items():
-        RUNS_RECONCILED.labels(action=action).inc(count)
-    if any(counts.values()) or failed:
-        log.info("reconciled", failed=failed, **counts)
-    return {**counts, "failed": failed}
-
-
-async def _reap(runtime: Runtime, cluster: Cluster, now: datetime) -> int:
-    client = runtime.kube.client(cluster)
-    pods, _ = await client.list_pods(PATROL_POD_SELECTOR)
-    async with runtime.session_factory() as session:
-        doomed = await pods_to_reap(session, pods, now=now)
-    for pod in doomed:
-        metadata = pod["metadata"]
-        if await client.delete_pod(metadata["namespace"], metadata["name"]):
-            PODS_REAPED.inc()
-    return len(doomed)
+    result = await reconcile_runs_and_pods(runtime_of(ctx), now=utcnow())
+    return {"relaunch": result.relaunched, "reaped": result.reaped, "failed": result.failed}
 
 
 async def housekeeping(ctx: dict[str, Any]) -> int:

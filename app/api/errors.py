@@ -99,4 +99,3 @@ class ErrorCodes(SchemaExtension):
         result = self.execution_context.result
         if isinstance(result, (GraphQLExecutionResult, ExecutionResult)) and result.errors:
             result.errors = [with_code(error) for error in result.errors]
-

@@ -209,9 +209,7 @@ class CheckFilterInput:
         labels = (
             {}
             if self.labels is None
-            else validate_labels(
-                _object(self.labels, field="filter.labels"), field="filter.labels"
-            )
+            else validate_labels(_object(self.labels, field="filter.labels"), field="filter.labels")
         )
         return CheckFilter(
             cluster_id=(

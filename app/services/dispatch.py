@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
 from redis.asyncio import Redis
 
-from app.adapters.broker import SCHEDULES_CHANGED, publish
+from app.adapters.broker import SCHEDULES_CHANGED, Nudges, nudges, publish
 from app.adapters.queue import JobQueue
 from app.services.followups import enqueue_launch
 
@@ -42,3 +43,9 @@ class DatabaseOnly:
 
     async def runs_created(self, run_ids: Sequence[uuid.UUID]) -> None:
         return None
+
+
+def schedule_changes(redis: Redis) -> AbstractAsyncContextManager[Nudges]:
+    """Wake-ups for schedulers: a check's schedule changed somewhere (a nudge; lost ones only
+    delay, schedulers re-read due times every second anyway)."""
+    return nudges(redis, SCHEDULES_CHANGED)

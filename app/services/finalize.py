@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -10,12 +11,16 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.adapters.kube import ClusterClient
+from app.adapters.kube import ClusterClient, KubeError
+from app.domain.run_lifecycle import should_wait_for_exit
+from app.logging import get_logger
 from app.models import Cluster, Run, RunEvent, RunLog
 from app.models.columns import utcnow
 from app.services import run_state
+from app.services.ports import Execution
 from app.services.run_context import run_with_context
 
+log = get_logger(__name__)
 LOG_TAIL_LINES = 2000
 
 
@@ -171,3 +176,54 @@ def _timestamp(value: str | None) -> datetime | None:
     if not value:
         return None
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+# Capturing logs and events is retried this many times when the cluster errors transiently, then
+# the run is finalized without them: a run must not stay unfinalized for an unreachable cluster.
+CAPTURE_ATTEMPTS = 5
+
+
+class Finalized(enum.Enum):
+    DONE = "done"  # logs and events kept, pod deleted (or deletion left to the reaper)
+    NOT_NEEDED = "not needed"  # undecided, unknown, or another worker finalized it
+    WAIT_FOR_EXIT = "wait for exit"  # the checker reported and is still writing its last lines
+    RETRY = "retry"  # the cluster erred transiently while capturing; try again with backoff
+
+
+async def finalize(runtime: Execution, run_id: uuid.UUID, *, attempt: int) -> Finalized:
+    """The finalize use case: capture, store, delete. Safe to repeat and to race."""
+    async with runtime.session_factory() as session:
+        target = await run_to_finalize(session, run_id)
+    if target is None:
+        return Finalized.NOT_NEEDED
+    run, cluster = target
+    client: ClusterClient | None = None
+    try:
+        client = runtime.kube.client(cluster)
+        pod, logs, events = await capture_pod(
+            client, run, max_log_bytes=runtime.settings.run_log_max_bytes
+        )
+    except KubeError as error:
+        if error.transient and attempt < CAPTURE_ATTEMPTS:
+            return Finalized.RETRY
+        log.warning(
+            "capturing the pod failed; finalizing without it", run_id=str(run_id), error=str(error)
+        )
+        pod, logs, events = None, {}, []
+    phase = ((pod or {}).get("status") or {}).get("phase")
+    if should_wait_for_exit(run.status, phase, run.finished_at, utcnow()):
+        return Finalized.WAIT_FOR_EXIT
+    async with runtime.session_factory() as session:
+        stored = await store_capture(session, run, pod, logs, events)
+    if not stored:
+        return Finalized.NOT_NEEDED
+    if client is not None and run.pod_name and run.pod_namespace:
+        try:
+            await client.delete_pod(run.pod_namespace, run.pod_name)
+        except KubeError as error:
+            log.warning(
+                "deleting the pod failed; the reaper will retry",
+                run_id=str(run_id),
+                error=str(error),
+            )
+    return Finalized.DONE

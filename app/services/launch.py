@@ -17,9 +17,9 @@ from app.logging import get_logger
 from app.metrics import RUNS_LAUNCHED
 from app.models import Check, Cluster, Run, RunStatus
 from app.models.columns import utcnow
-from app.runtime import Runtime
 from app.services import run_state
 from app.services.followups import enqueue_finalize
+from app.services.ports import Execution
 from app.services.report_identity import report_secret
 from app.services.run_context import run_with_context
 
@@ -119,7 +119,7 @@ class LaunchResult(enum.Enum):
     FAILED = "failed"
 
 
-async def launch(runtime: Runtime, run_id: uuid.UUID, *, retry_in: float) -> LaunchResult:
+async def launch(runtime: Execution, run_id: uuid.UUID, *, retry_in: float) -> LaunchResult:
     """Start the run and create its pod. Safe to repeat: a second call finds the run started
     and, at most, the pod already there."""
     async with runtime.session_factory() as session:

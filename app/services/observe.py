@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.adapters.pod_watch import Changed, Quiet, Relisted, watch_pods
 from app.adapters.queue import JobQueue
 from app.db import SessionFactory
-from app.domain.manifest import RUN_ID_LABEL
+from app.domain.manifest import PATROL_POD_SELECTOR, RUN_ID_LABEL
 from app.domain.pod_state import node_name, pod_exit, pod_ip, pod_problem
 from app.domain.run_lifecycle import (
     EXECUTION,
@@ -21,9 +23,25 @@ from app.domain.run_lifecycle import (
     exited_without_report,
     pod_deleted,
 )
+from app.models import Cluster
 from app.models.columns import utcnow
 from app.services import run_state
 from app.services.followups import enqueue_exit_check, enqueue_finalize
+from app.services.ports import Execution
+from app.services.run_context import run_with_context
+
+__all__ = [
+    "Changed",
+    "Followup",
+    "PodObserver",
+    "Quiet",
+    "Relisted",
+    "decide_exited_without_report",
+    "observe_pod",
+    "pod_changes",
+    "run_id_of",
+    "settle_exit",
+]
 
 
 class Followup(enum.Enum):
@@ -152,3 +170,29 @@ def _nothing_new(memo: PodMemo, pod: dict[str, Any]) -> bool:
     if pod_problem(pod) is not None:
         return False
     return (memo.ip_recorded or pod_ip(pod) is None) and (memo.exit_seen or pod_exit(pod) is None)
+
+
+def pod_changes(
+    runtime: Execution, cluster: Cluster, *, quiet_after: float
+) -> AsyncGenerator[Relisted | Changed | Quiet, None]:
+    """The cluster's Patrol pods as a list, then their changes (`Quiet` while nothing happens);
+    raises `KubeError` when the cluster's API fails."""
+    return watch_pods(runtime.kube.client(cluster), PATROL_POD_SELECTOR, quiet_after=quiet_after)
+
+
+async def settle_exit(runtime: Execution, run_id: uuid.UUID) -> bool:
+    """Once its exit grace has passed: a pod that ended without its run being decided decides it
+    `exited_without_report`. True when this call decided it (its finalize is then enqueued)."""
+    async with runtime.session_factory() as session:
+        loaded = await run_with_context(session, run_id)
+    if loaded is None or loaded[0].status.is_terminal or loaded[0].pod_name is None:
+        return False
+    run, _, cluster = loaded
+    assert run.pod_name is not None and run.pod_namespace is not None
+    # No transaction stays open across a Kubernetes call.
+    pod = await runtime.kube.client(cluster).get_pod(run.pod_namespace, run.pod_name)
+    async with runtime.session_factory() as session:
+        decided = await decide_exited_without_report(session, run_id, pod, now=utcnow())
+    if decided:
+        await enqueue_finalize(runtime.queue, run_id)
+    return decided

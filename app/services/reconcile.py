@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,10 +11,19 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.adapters.kube import KubeError
+from app.domain.manifest import PATROL_POD_SELECTOR
 from app.domain.run_lifecycle import DEADLINE, PENDING_GRACE, REAP_AFTER_DEADLINE, timed_out
-from app.models import Check, Run, RunStatus
+from app.logging import get_logger
+from app.metrics import PODS_REAPED, RECONCILE_FAILURES, RUNS_RECONCILED
+from app.models import Check, Cluster, Run, RunStatus
 from app.services import run_state
+from app.services.followups import enqueue_launch
+from app.services.lookups import all_clusters
 from app.services.observe import run_id_of
+from app.services.ports import Execution
+
+log = get_logger(__name__)
 
 
 async def time_out_overdue_runs(
@@ -79,3 +89,55 @@ async def pods_to_reap(
         if finalized is not None or (deadline is not None and deadline < now - REAP_AFTER_DEADLINE):
             reap.append(pod)
     return reap
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciled:
+    relaunched: int
+    reaped: int
+    failed: int
+
+
+async def reconcile(runtime: Execution, *, now: datetime) -> Reconciled:
+    """Re-enqueue runs left pending and reap pods nobody needs, one run and one cluster at a
+    time: an item that fails is logged and counted, and the rest carry on."""
+    async with runtime.session_factory() as session:
+        pending = await runs_left_pending(session, now=now)
+        clusters = await all_clusters(session)
+    relaunched = reaped = failed = 0
+    for run_id in pending:
+        try:
+            await enqueue_launch(runtime.queue, run_id)
+            relaunched += 1
+        except Exception as error:
+            failed += 1
+            RECONCILE_FAILURES.labels(step="relaunch").inc()
+            log.error("re-enqueueing a launch failed", run_id=str(run_id), exc_info=error)
+    for cluster in clusters:
+        try:
+            reaped += await _reap(runtime, cluster, now)
+        except KubeError as error:
+            failed += 1
+            RECONCILE_FAILURES.labels(step="reap").inc()
+            log.warning("reaping pods failed", cluster=cluster.name, error=str(error))
+        except Exception as error:
+            failed += 1
+            RECONCILE_FAILURES.labels(step="reap").inc()
+            log.error("reaping pods failed", cluster=cluster.name, exc_info=error)
+    RUNS_RECONCILED.labels(action="relaunch").inc(relaunched)
+    RUNS_RECONCILED.labels(action="reaped").inc(reaped)
+    if relaunched or reaped or failed:
+        log.info("reconciled", relaunch=relaunched, reaped=reaped, failed=failed)
+    return Reconciled(relaunched, reaped, failed)
+
+
+async def _reap(runtime: Execution, cluster: Cluster, now: datetime) -> int:
+    client = runtime.kube.client(cluster)
+    pods, _ = await client.list_pods(PATROL_POD_SELECTOR)
+    async with runtime.session_factory() as session:
+        doomed = await pods_to_reap(session, pods, now=now)
+    for pod in doomed:
+        metadata = pod["metadata"]
+        if await client.delete_pod(metadata["namespace"], metadata["name"]):
+            PODS_REAPED.inc()
+    return len(doomed)

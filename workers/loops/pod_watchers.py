@@ -9,12 +9,10 @@ import functools
 import uuid
 from datetime import datetime
 
-from app.adapters.pod_watch import Changed, Relisted, watch_pods
-from app.domain.manifest import PATROL_POD_SELECTOR
 from app.models import Cluster
 from app.runtime import Runtime
 from app.services.lookups import all_clusters
-from app.services.observe import PodObserver
+from app.services.observe import Changed, PodObserver, Relisted, pod_changes
 from app.supervision import LoopControl
 
 CLUSTER_REFRESH_SECONDS = 10.0
@@ -70,8 +68,7 @@ async def run_pod_watchers(runtime: Runtime, watchers: PodWatchers, control: Loo
 async def watch_cluster(
     runtime: Runtime, cluster: Cluster, observer: PodObserver, control: LoopControl
 ) -> None:
-    client = runtime.kube.client(cluster)
-    changes = watch_pods(client, PATROL_POD_SELECTOR, quiet_after=control.quiet_interval)
+    changes = pod_changes(runtime, cluster, quiet_after=control.quiet_interval)
     async with contextlib.aclosing(changes):
         async for change in changes:
             async with control.stretch():

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from app.adapters.broker import SCHEDULES_CHANGED, nudges
 from app.logging import get_logger
 from app.models.columns import utcnow
 from app.runtime import Runtime
+from app.services.dispatch import schedule_changes
 from app.services.followups import enqueue_launch
 from app.services.launch import LaunchResult, launch
 from app.services.scheduling import claim_due_slots, due_slots, next_due_time
@@ -21,7 +21,7 @@ MAX_SCHEDULER_SLEEP = 1.0
 
 
 async def run_scheduler(runtime: Runtime, launches: Launches, control: LoopControl) -> None:
-    async with nudges(runtime.redis, SCHEDULES_CHANGED) as nudged:
+    async with schedule_changes(runtime.redis) as nudged:
         while True:
             async with control.stretch():
                 claimed = await schedule_due_runs(runtime, launches)

@@ -1,0 +1,33 @@
+"""What the run lifecycle's use cases need from the process they run in (the `Runtime` provides
+it): they depend on this, not on the composition root."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from app.adapters.kube import KubeGateway
+from app.adapters.queue import JobQueue
+from app.db import SessionFactory
+from app.keyring import Keyring
+from app.settings import Settings
+
+
+class Execution(Protocol):
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def session_factory(self) -> SessionFactory:
+        """Monitoring's database (never the API's)."""
+        ...
+
+    @property
+    def queue(self) -> JobQueue: ...
+
+    @property
+    def kube(self) -> KubeGateway: ...
+
+    @property
+    def keyring(self) -> Keyring: ...
+
+    def require_public_url(self) -> str: ...
