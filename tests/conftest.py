@@ -3,6 +3,7 @@ pytest_plugins = [
     "tests.fixtures.database",
     "tests.fixtures.http_target",
     "tests.fixtures.postgres",
+    "tests.fixtures.processes",
     "tests.fixtures.redis",
     "tests.fixtures.runtime",
     "tests.fixtures.stack",

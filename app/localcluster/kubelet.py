@@ -9,7 +9,6 @@ import os
 import secrets
 import shutil
 import signal
-import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +19,7 @@ from app.localcluster import meta
 from app.localcluster.events import EventRecorder
 from app.localcluster.ipam import PodIPAllocator
 from app.localcluster.logs import DEFAULT_LOG_LIMIT, LogBuffer
+from app.localcluster.reaper import Reaper
 from app.localcluster.registry import Registry
 from app.localcluster.resources import PODS
 from app.localcluster.runtime import (
@@ -29,10 +29,15 @@ from app.localcluster.runtime import (
     container_environment,
 )
 from app.localcluster.store import Object
+from app.owned_directories import make_owned_directory
 
 log = structlog.get_logger(__name__)
 
 _NEVER_STARTED = "1970-01-01T00:00:00Z"
+
+# A pod's working directory is named after the process that runs the kubelet, so that the next
+# local cluster to start removes those a killed one left (`owned_directories`).
+POD_DIRECTORY_PREFIX = "patrol-pod-"
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,7 @@ class Kubelet:
         self.log_limit = log_limit
         self.recorder = EventRecorder(registry, node.name)
         self.ips = PodIPAllocator()
+        self.reaper = Reaper()
         self._workers: dict[str, PodWorker] = {}
 
     def pod_created(self, pod: Object) -> None:
@@ -135,6 +141,7 @@ class Kubelet:
         for worker in workers:
             worker.force_remove()
         await asyncio.gather(*(worker.done() for worker in workers), return_exceptions=True)
+        await self.reaper.close()
 
 
 class PodWorker:
@@ -328,7 +335,9 @@ class PodWorker:
         recorder = self.kubelet.recorder
         self.container_id = f"containerd://{secrets.token_hex(32)}"
         if self.workdir is None:
-            self.workdir = tempfile.mkdtemp(prefix=f"patrol-pod-{self.name[:40]}-")
+            self.workdir = str(
+                make_owned_directory(POD_DIRECTORY_PREFIX, label=f"{self.name[:40]}-")
+            )
         env = container_environment(pod, self.container, self.workdir)
         try:
             argv = command_line(pod, self.container, env, self.kubelet.image_commands)
@@ -356,6 +365,7 @@ class PodWorker:
                 "failed to create containerd task: failed to create shim task: OCI runtime create failed: "
                 f'exec: "{argv[0]}": {error.strerror}'
             )
+        self.kubelet.reaper.watch(self.process.pid)
         log.debug(
             "container started",
             pod=f"{self.namespace}/{self.name}",
@@ -380,7 +390,7 @@ class PodWorker:
         assert self.process.stdout is not None
         self._reader = asyncio.create_task(self._pump_output(self.process.stdout, self.log))
         returncode = await self.process.wait()
-        self._signal_group(signal.SIGKILL)
+        self._end_group()
         await self._drain_output()
         return self._container_exited(returncode, started_at)
 
@@ -504,10 +514,16 @@ class PodWorker:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signum)
 
+    def _end_group(self) -> None:
+        """Kills what is left of the container's process group, which no longer needs reaping."""
+        if self.process is not None:
+            self._signal_group(signal.SIGKILL)
+            self.kubelet.reaper.forget(self.process.pid)
+
     async def _cleanup(self) -> None:
         process = self.process
         if process is not None:
-            self._signal_group(signal.SIGKILL)
+            self._end_group()
             if process.returncode is None:
                 with contextlib.suppress(Exception):
                     await asyncio.shield(process.wait())
