@@ -18,11 +18,11 @@ def remove_stale_directories(prefix: str, parent: Path | None = None) -> None:
     """Directories made with `prefix` by processes that no longer run."""
     for directory in (parent or Path(tempfile.gettempdir())).glob(f"{prefix}*"):
         pid_text = directory.name.removeprefix(prefix).split("-", 1)[0]
-        if pid_text.isdigit() and not process_alive(int(pid_text)):
+        if pid_text.isdigit() and not _alive(int(pid_text)):
             shutil.rmtree(directory, ignore_errors=True)
 
 
-def process_alive(pid: int) -> bool:
+def _alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
     try:
