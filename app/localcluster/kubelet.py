@@ -350,6 +350,7 @@ class PodWorker:
             f"Created container: {self.container_name}",
             self.container_name,
         )
+        self.kubelet.reaper.start()
         try:
             self.process = await asyncio.create_subprocess_exec(
                 *argv,
@@ -365,6 +366,7 @@ class PodWorker:
                 "failed to create containerd task: failed to create shim task: OCI runtime create failed: "
                 f'exec: "{argv[0]}": {error.strerror}'
             )
+        # Before the Started event and the Running status: a container reported running is guarded.
         self.kubelet.reaper.watch(self.process.pid)
         log.debug(
             "container started",

@@ -16,7 +16,7 @@ log = structlog.get_logger(__name__)
 
 
 class Reaper:
-    """Started with the first watched group; restarted (and told every live group again) if it
+    """Started before the first pod process; restarted (and told every live group again) if it
     was found dead, since a pod started meanwhile would otherwise outlive a crash of its host."""
 
     def __init__(self) -> None:
@@ -26,6 +26,12 @@ class Reaper:
     @property
     def pid(self) -> int | None:
         return None if self._process is None else self._process.pid
+
+    def start(self) -> None:
+        """Before a pod process is forked: between its fork and `watch`, it is not guarded, and
+        that window must not include starting the reaper."""
+        if self._process is None or self._process.poll() is not None:
+            self._restart()
 
     def watch(self, pgid: int) -> None:
         self._groups.add(pgid)
@@ -80,7 +86,8 @@ class Reaper:
                 error=str(error),
             )
             return
-        self._send(b"".join(map(reaper_process.watch_message, self._groups)))
+        if self._groups:
+            self._send(b"".join(map(reaper_process.watch_message, self._groups)))
 
     @staticmethod
     def _discard(process: subprocess.Popen[bytes]) -> None:

@@ -3,7 +3,6 @@ start on the same data directory works, decides the interrupted run and leaves n
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import tempfile
@@ -41,21 +40,17 @@ def pod_directories_of(pid: int) -> list[Path]:
     return list(Path(tempfile.gettempdir()).glob(f"patrol-pod-{pid}-*"))
 
 
-def stop_the_redis_server_left_in(data_dir: Path) -> None:
+def kill_if_a_redis_server(pid: int | None) -> None:
     """After a failed test: the embedded Redis the killed process left must not outlive it."""
-    server = registered_server(data_dir / "redis.db.settings")
-    if server is None:
-        return
-    with contextlib.suppress(OSError, ValueError):
-        pid = int(server.pidfile.read_text())
-        if running(pid) and "redis-server" in command_line(pid):
-            os.kill(pid, signal.SIGKILL)
+    if pid is not None and running(pid) and "redis-server" in command_line(pid):
+        os.kill(pid, signal.SIGKILL)
 
 
 async def test_a_killed_serve_leaves_no_checker_running_and_the_next_start_decides_its_run(
     tmp_path: Path, sleep_marker: str
 ) -> None:
     data_dir, port = tmp_path / "data", free_port()
+    redis_pid: int | None = None
     try:
         async with patrol_serve(data_dir, port) as serve:
             url, token = serve.url, (data_dir / "admin.token").read_text().strip()
@@ -107,6 +102,7 @@ async def test_a_killed_serve_leaves_no_checker_running_and_the_next_start_decid
             assert running(redis_pid)  # a daemon: the next start reuses it
 
         async with patrol_serve(data_dir, port) as serve:
+            assert registered_server(data_dir / "redis.db.settings") == redis_left
             assert not pod_directories_of(killed_pid)
             quick_id = quick["data"]["createCheck"]["id"]
             [rerun] = (await gql(serve.url, token, TRIGGER, id=quick_id))["data"]["triggerCheck"]
@@ -125,4 +121,4 @@ async def test_a_killed_serve_leaves_no_checker_running_and_the_next_start_decid
         assert not redis_left.directory.exists()
         assert not (data_dir / "redis.db.settings").exists()
     finally:
-        stop_the_redis_server_left_in(data_dir)
+        kill_if_a_redis_server(redis_pid)

@@ -1,6 +1,7 @@
 """A process hosting a local cluster, for the tests that kill it:
 `python -m tests.localcluster.crash_host MODE` starts pods running `sleep $SLEEP_MARKER` under a
-shell, prints `ready` once they are created, then waits to be killed. MODE is one of
+shell, prints `ready` once they run (a pod is Running once the kubelet has told the reaper about
+it), then waits to be killed. MODE is one of
 
 - `event-loop`: a `LocalCluster` on the main thread's event loop, as `patrol serve` runs it;
 - `thread`: a `ThreadedLocalCluster`, the pod asked for from a thread that ends before `ready`;
@@ -42,26 +43,37 @@ async def on_the_event_loop(marker: str) -> None:
     async with httpx.AsyncClient(base_url=url, headers=headers) as http:
         created = await http.post("/api/v1/namespaces/default/pods", json=pod("crash", marker))
         created.raise_for_status()
+        async with asyncio.timeout(10):
+            while (await http.get("/api/v1/namespaces/default/pods/crash")).json()["status"][
+                "phase"
+            ] != "Running":
+                await asyncio.sleep(0.02)
     print("ready", flush=True)
     await asyncio.Event().wait()
 
 
 def on_a_thread(marker: str, *, lose_the_reaper: bool) -> None:
     cluster = start_in_thread()
-    create_from_a_passing_thread(cluster, pod("crash", marker))
+    run_from_a_passing_thread(cluster, pod("crash", marker))
     if lose_the_reaper:
-        reaper = eventually(lambda: cluster.call(lambda c: c.kubelet.reaper.pid))
+        reaper = cluster.call(lambda c: c.kubelet.reaper.pid)
+        assert reaper is not None
         os.kill(reaper, signal.SIGKILL)
         eventually(lambda: not running(reaper))
-        create_from_a_passing_thread(cluster, pod("after-the-reaper", marker))
+        run_from_a_passing_thread(cluster, pod("after-the-reaper", marker))
     print("ready", flush=True)
     threading.Event().wait()
 
 
-def create_from_a_passing_thread(cluster: ThreadedLocalCluster, manifest: dict[str, Any]) -> None:
+def run_from_a_passing_thread(cluster: ThreadedLocalCluster, manifest: dict[str, Any]) -> None:
+    """Creates the pod from a thread that ends once the pod runs."""
+
     def create() -> None:
         with cluster.api_client() as api:
-            client.CoreV1Api(api).create_namespaced_pod("default", manifest)
+            core = client.CoreV1Api(api)
+            core.create_namespaced_pod("default", manifest)
+            name = manifest["metadata"]["name"]
+            eventually(lambda: core.read_namespaced_pod(name, "default").status.phase == "Running")
 
     asker = threading.Thread(target=create)
     asker.start()

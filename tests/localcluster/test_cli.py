@@ -113,9 +113,12 @@ def test_a_killed_cli_leaves_no_pod_running_and_the_next_start_removes_its_files
     configuration = client.Configuration()
     config.load_kube_config(config_file=str(path), client_configuration=configuration)
     with client.ApiClient(configuration) as api:
-        client.CoreV1Api(api).create_namespaced_pod(
+        core = client.CoreV1Api(api)
+        core.create_namespaced_pod(
             "default", pod_manifest("long", shell_with_a_child(sleep_marker))
         )
+        # Running: the kubelet has told its reaper about the pod's process group.
+        eventually(lambda: core.read_namespaced_pod("long", "default").status.phase == "Running")
     eventually(lambda: len(processes_with(sleep_marker)) == 2)
     pid = local_cluster_command.pid
 
