@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import tempfile
 import time
 import uuid
@@ -123,12 +124,19 @@ async def database_contents(database: DatabaseTarget, engine: AsyncEngine, data:
 
 
 def temp_files_written_since(started: float) -> Iterator[Path]:
-    for path in Path(tempfile.gettempdir()).rglob("*"):
-        try:
-            if path.is_file() and path.stat().st_mtime >= started and path.stat().st_size < 50e6:
-                yield path
-        except OSError:
-            continue
+    # os.walk, unlike Path.rglob, goes on when a directory vanishes under it, as directories of
+    # other processes on a shared machine do.
+    for directory, _, names in os.walk(tempfile.gettempdir()):
+        for path in (Path(directory, name) for name in names):
+            try:
+                if (
+                    path.is_file()
+                    and path.stat().st_mtime >= started
+                    and path.stat().st_size < 50e6
+                ):
+                    yield path
+            except OSError:
+                continue
 
 
 async def test_no_secret_appears_in_answers_logs_redis_database_or_temp_files(
