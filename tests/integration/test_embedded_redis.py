@@ -115,7 +115,6 @@ def test_a_server_left_by_a_killed_process_is_reused_then_stopped_with_its_files
         stdout=subprocess.PIPE,
         text=True,
     )
-    orphan: int | None = None
     try:
         assert killed.stdout is not None
         url = killed.stdout.readline().strip()
@@ -141,5 +140,13 @@ def test_a_server_left_by_a_killed_process_is_reused_then_stopped_with_its_files
         for stream in (killed.stdin, killed.stdout):
             if stream is not None:
                 stream.close()
-        if orphan is not None and running(orphan) and "redis-server" in command_line(orphan):
-            os.kill(orphan, signal.SIGKILL)
+        kill_the_server_registered_for(db_path)
+
+
+def kill_the_server_registered_for(db_path: Path) -> None:
+    """After a failed test: no redis-server it started may outlive it."""
+    server = registered_server(db_path.with_name(f"{db_path.name}.settings"))
+    with contextlib.suppress(OSError, ValueError):
+        pid = int(server.pidfile.read_text()) if server is not None else 0
+        if pid and running(pid) and "redis-server" in command_line(pid):
+            os.kill(pid, signal.SIGKILL)
