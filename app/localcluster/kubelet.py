@@ -172,6 +172,7 @@ class PodWorker:
         self.log = LogBuffer(kubelet.log_limit)
         self.previous_log: LogBuffer | None = None
         self.process: asyncio.subprocess.Process | None = None
+        self._group_ended = False
         self.workdir: str | None = None
         self._reader: asyncio.Task[None] | None = None
         self._deletion = asyncio.Event()
@@ -366,6 +367,7 @@ class PodWorker:
                 "failed to create containerd task: failed to create shim task: OCI runtime create failed: "
                 f'exec: "{argv[0]}": {error.strerror}'
             )
+        self._group_ended = False
         # Before the Started event and the Running status: a container reported running is guarded.
         self.kubelet.reaper.watch(self.process.pid)
         log.debug(
@@ -493,7 +495,7 @@ class PodWorker:
             returncode = await wait
         finally:
             wait.cancel()
-        self._signal_group(signal.SIGKILL)
+        self._end_group()
         await self._drain_output()
         exit_code = self._container_exited(returncode, started_at)
         # Since 1.27 the kubelet moves a deleted pod to a terminal phase before the final delete.
@@ -517,8 +519,10 @@ class PodWorker:
             os.killpg(self.process.pid, signum)
 
     def _end_group(self) -> None:
-        """Kills what is left of the container's process group, which no longer needs reaping."""
-        if self.process is not None:
+        """Kills the container's process group, or what is left of it, and only once: pids wrap
+        around, and a later signal could reach a new group with the same id."""
+        if self.process is not None and not self._group_ended:
+            self._group_ended = True
             self._signal_group(signal.SIGKILL)
             self.kubelet.reaper.forget(self.process.pid)
 
