@@ -351,7 +351,7 @@ class PodWorker:
             f"Created container: {self.container_name}",
             self.container_name,
         )
-        self.kubelet.reaper.start()
+        await self.kubelet.reaper.start()
         try:
             self.process = await asyncio.create_subprocess_exec(
                 *argv,

@@ -4,8 +4,6 @@ killed when this process dies, however it dies."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import subprocess
 import sys
 
 import structlog
@@ -16,27 +14,50 @@ log = structlog.get_logger(__name__)
 
 
 class Reaper:
-    """Started before the first pod process; restarted (and told every live group again) if it
-    was found dead, since a pod started meanwhile would otherwise outlive a crash of its host."""
+    """Started before the first pod process, and started again (told every live group again)
+    as soon as it is found to have exited, so that no pod is left unguarded for long."""
 
     def __init__(self) -> None:
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: asyncio.subprocess.Process | None = None
         self._groups: set[int] = set()
+        self._lock = asyncio.Lock()
+        self._restarts: asyncio.Task[None] | None = None
+        self._closed = False
 
     @property
     def pid(self) -> int | None:
         return None if self._process is None else self._process.pid
 
-    def start(self) -> None:
+    async def start(self) -> None:
         """Before a pod process is forked: between its fork and `watch`, it is not guarded, and
-        that window must not include starting the reaper."""
-        if self._process is None or self._process.poll() is not None:
-            self._restart()
+        that moment must not include starting the reaper."""
+        async with self._lock:
+            if self._closed or (self._process is not None and self._process.returncode is None):
+                return
+            try:
+                self._process = await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-I",
+                    "-S",
+                    reaper_process.__file__,
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.DEVNULL,
+                    # Out of the host's process group and session: what kills the host's group,
+                    # or hangs up its terminal, must leave the reaper to do its job.
+                    start_new_session=True,
+                )
+            except OSError as error:
+                log.error(
+                    "cannot start the local cluster's reaper: pods may outlive a crash",
+                    error=str(error),
+                )
+                return
+            self._send(b"".join(map(reaper_process.watch_message, self._groups)))
+            self._restarts = asyncio.create_task(self._restart_when_it_exits(self._process))
 
     def watch(self, pgid: int) -> None:
         self._groups.add(pgid)
-        if not self._send(reaper_process.watch_message(pgid)):
-            self._restart()
+        self._send(reaper_process.watch_message(pgid))
 
     def forget(self, pgid: int) -> None:
         if pgid in self._groups:
@@ -45,54 +66,24 @@ class Reaper:
 
     async def close(self) -> None:
         """Ends the reaper; it kills any group still registered, as if this process had died."""
+        self._closed = True
         process, self._process = self._process, None
-        if process is None:
-            return
-        assert process.stdin is not None
-        with contextlib.suppress(OSError):
+        if self._restarts is not None:
+            self._restarts.cancel()
+            await asyncio.gather(self._restarts, return_exceptions=True)
+        if process is not None:
+            assert process.stdin is not None
             process.stdin.close()
-        await asyncio.to_thread(process.wait)
+            await process.wait()
 
-    def _send(self, message: bytes) -> bool:
-        if self._process is None or self._process.poll() is not None:
-            return False
-        assert self._process.stdin is not None
-        try:
+    def _send(self, message: bytes) -> None:
+        """A message lost to a reaper that has just exited is sent again to its successor."""
+        if message and self._process is not None and self._process.stdin is not None:
             self._process.stdin.write(message)
-            self._process.stdin.flush()
-        except OSError:
-            return False
-        return True
 
-    def _restart(self) -> None:
-        if self._process is not None:
-            log.warning(
-                "the local cluster's reaper had exited: starting another", pid=self._process.pid
-            )
-            self._discard(self._process)
-        try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-I", "-S", reaper_process.__file__],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                # Out of the host's process group and session: what kills the host's group, or
-                # hangs up its terminal, must leave the reaper to do its job.
-                start_new_session=True,
-            )
-        except OSError as error:
-            self._process = None
-            log.error(
-                "cannot start the local cluster's reaper: pods may outlive a crash",
-                error=str(error),
-            )
-            return
-        if self._groups:
-            self._send(b"".join(map(reaper_process.watch_message, self._groups)))
-
-    @staticmethod
-    def _discard(process: subprocess.Popen[bytes]) -> None:
-        assert process.stdin is not None
-        with contextlib.suppress(OSError):
-            process.stdin.close()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(1)
+    async def _restart_when_it_exits(self, process: asyncio.subprocess.Process) -> None:
+        code = await process.wait()
+        log.warning(
+            "the local cluster's reaper exited: starting another", pid=process.pid, code=code
+        )
+        await self.start()

@@ -5,7 +5,8 @@ it), then waits to be killed. MODE is one of
 
 - `event-loop`: a `LocalCluster` on the main thread's event loop, as `patrol serve` runs it;
 - `thread`: a `ThreadedLocalCluster`, the pod asked for from a thread that ends before `ready`;
-- `lost-reaper`: `thread`, with the kubelet's reaper killed between two pods."""
+- `lost-reaper`: `thread`, with the kubelet's reaper killed between two pods (another takes
+  its place, and must learn about the first pod)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import httpx
 from kubernetes import client
 
 from app.localcluster import LocalCluster, ThreadedLocalCluster, start_in_thread
-from tests.fixtures.processes import running, shell_with_a_child
+from tests.fixtures.processes import shell_with_a_child
 from tests.localcluster.conftest import eventually
 
 
@@ -59,7 +60,7 @@ def on_a_thread(marker: str, *, lose_the_reaper: bool) -> None:
         reaper = cluster.call(lambda c: c.kubelet.reaper.pid)
         assert reaper is not None
         os.kill(reaper, signal.SIGKILL)
-        eventually(lambda: not running(reaper))
+        eventually(lambda: cluster.call(lambda c: c.kubelet.reaper.pid) not in (None, reaper))
         run_from_a_passing_thread(cluster, pod("after-the-reaper", marker))
     print("ready", flush=True)
     threading.Event().wait()
