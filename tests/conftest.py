@@ -6,6 +6,7 @@ pytest_plugins = [
     "tests.fixtures.kubectl",
     "tests.fixtures.logs",
     "tests.fixtures.postgres",
+    "tests.fixtures.processes",
     "tests.fixtures.receivers",
     "tests.fixtures.redis",
     "tests.fixtures.runtime",

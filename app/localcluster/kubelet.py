@@ -9,7 +9,6 @@ import os
 import secrets
 import shutil
 import signal
-import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +19,7 @@ from app.localcluster import meta
 from app.localcluster.events import EventRecorder
 from app.localcluster.ipam import PodIPAllocator
 from app.localcluster.logs import DEFAULT_LOG_LIMIT, LogBuffer
+from app.localcluster.reaper import Reaper
 from app.localcluster.registry import Registry
 from app.localcluster.resources import PODS
 from app.localcluster.runtime import (
@@ -29,10 +29,15 @@ from app.localcluster.runtime import (
     container_environment,
 )
 from app.localcluster.store import Object
+from app.owned_directories import make_owned_directory
 
 log = structlog.get_logger(__name__)
 
 _NEVER_STARTED = "1970-01-01T00:00:00Z"
+
+# A pod's working directory is named after the process that runs the kubelet, so that the next
+# local cluster to start removes those a killed one left (`owned_directories`).
+POD_DIRECTORY_PREFIX = "patrol-pod-"
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,7 @@ class Kubelet:
         self.log_limit = log_limit
         self.recorder = EventRecorder(registry, node.name)
         self.ips = PodIPAllocator()
+        self.reaper = Reaper()
         self._workers: dict[str, PodWorker] = {}
 
     def pod_created(self, pod: Object) -> None:
@@ -135,6 +141,7 @@ class Kubelet:
         for worker in workers:
             worker.force_remove()
         await asyncio.gather(*(worker.done() for worker in workers), return_exceptions=True)
+        await self.reaper.close()
 
 
 class PodWorker:
@@ -165,6 +172,7 @@ class PodWorker:
         self.log = LogBuffer(kubelet.log_limit)
         self.previous_log: LogBuffer | None = None
         self.process: asyncio.subprocess.Process | None = None
+        self._group_ended = False
         self.workdir: str | None = None
         self._reader: asyncio.Task[None] | None = None
         self._deletion = asyncio.Event()
@@ -328,7 +336,9 @@ class PodWorker:
         recorder = self.kubelet.recorder
         self.container_id = f"containerd://{secrets.token_hex(32)}"
         if self.workdir is None:
-            self.workdir = tempfile.mkdtemp(prefix=f"patrol-pod-{self.name[:40]}-")
+            self.workdir = str(
+                make_owned_directory(POD_DIRECTORY_PREFIX, label=f"{self.name[:40]}-")
+            )
         env = container_environment(pod, self.container, self.workdir)
         try:
             argv = command_line(pod, self.container, env, self.kubelet.image_commands)
@@ -341,6 +351,7 @@ class PodWorker:
             f"Created container: {self.container_name}",
             self.container_name,
         )
+        await self.kubelet.reaper.start()
         try:
             self.process = await asyncio.create_subprocess_exec(
                 *argv,
@@ -356,6 +367,9 @@ class PodWorker:
                 "failed to create containerd task: failed to create shim task: OCI runtime create failed: "
                 f'exec: "{argv[0]}": {error.strerror}'
             )
+        self._group_ended = False
+        # Before the Started event and the Running status: a container reported running is guarded.
+        self.kubelet.reaper.watch(self.process.pid)
         log.debug(
             "container started",
             pod=f"{self.namespace}/{self.name}",
@@ -380,7 +394,7 @@ class PodWorker:
         assert self.process.stdout is not None
         self._reader = asyncio.create_task(self._pump_output(self.process.stdout, self.log))
         returncode = await self.process.wait()
-        self._signal_group(signal.SIGKILL)
+        self._end_group()
         await self._drain_output()
         return self._container_exited(returncode, started_at)
 
@@ -481,7 +495,7 @@ class PodWorker:
             returncode = await wait
         finally:
             wait.cancel()
-        self._signal_group(signal.SIGKILL)
+        self._end_group()
         await self._drain_output()
         exit_code = self._container_exited(returncode, started_at)
         # Since 1.27 the kubelet moves a deleted pod to a terminal phase before the final delete.
@@ -504,10 +518,18 @@ class PodWorker:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signum)
 
+    def _end_group(self) -> None:
+        """Kills the container's process group, or what is left of it, and only once: pids wrap
+        around, and a later signal could reach a new group with the same id."""
+        if self.process is not None and not self._group_ended:
+            self._group_ended = True
+            self._signal_group(signal.SIGKILL)
+            self.kubelet.reaper.forget(self.process.pid)
+
     async def _cleanup(self) -> None:
         process = self.process
         if process is not None:
-            self._signal_group(signal.SIGKILL)
+            self._end_group()
             if process.returncode is None:
                 with contextlib.suppress(Exception):
                     await asyncio.shield(process.wait())

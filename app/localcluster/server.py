@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import socket
-import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -20,10 +20,14 @@ from app.localcluster.auth import checked_token
 from app.localcluster.cluster import Cluster
 from app.localcluster.faults import Faults
 from app.localcluster.kubeconfig import api_client
+from app.localcluster.kubelet import POD_DIRECTORY_PREFIX
 from app.localcluster.listen import require_loopback
 from app.localcluster.tls import make_serving_certificate, subject_names
+from app.owned_directories import make_owned_directory, remove_stale_directories
 
 T = TypeVar("T")
+
+SERVING_FILES_PREFIX = "patrol-local-cluster-"
 
 
 class _Server(uvicorn.Server):
@@ -54,7 +58,7 @@ class LocalCluster:
         self._server: _Server | None = None
         self._serving: asyncio.Task[None] | None = None
         self._socket: socket.socket | None = None
-        self._files: tempfile.TemporaryDirectory[str] | None = None
+        self._files: Path | None = None
         self.url = ""
         self.certificate_authority: bytes | None = None
         self.certificate_authority_file: str | None = None
@@ -66,6 +70,9 @@ class LocalCluster:
     async def start(self, host: str = "127.0.0.1", port: int = 0, *, expose: bool = False) -> str:
         """Listens on `host`, which must be a loopback address unless `expose`; returns the URL."""
         host = require_loopback(host, expose=expose)
+        # What a killed local cluster left behind: its pods' working directories, its certificate.
+        for prefix in (POD_DIRECTORY_PREFIX, SERVING_FILES_PREFIX):
+            remove_stale_directories(prefix)
         # proto=IPPROTO_TCP lets asyncio set TCP_NODELAY on accepted connections; without it every
         # response stalls ~40 ms on Nagle + delayed ACK.
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -100,8 +107,7 @@ class LocalCluster:
     def _write_serving_certificate(self, host: str) -> tuple[str, str]:
         """Returns the (certificate, key) files to serve with."""
         certificate = make_serving_certificate(subject_names(host))
-        self._files = tempfile.TemporaryDirectory(prefix="patrol-local-cluster-")  # mode 0700
-        directory = Path(self._files.name)
+        directory = self._files = make_owned_directory(SERVING_FILES_PREFIX)  # mode 0700
         (directory / "ca.crt").write_bytes(certificate.authority_pem)
         (directory / "tls.crt").write_bytes(certificate.certificate_pem)
         (directory / "tls.key").write_bytes(certificate.private_key_pem)
@@ -119,7 +125,7 @@ class LocalCluster:
             self._socket.close()
             self._socket = None
         if self._files is not None:
-            self._files.cleanup()
+            shutil.rmtree(self._files, ignore_errors=True)
             self._files = None
 
     async def wait_stopped(self) -> None:

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from app.adapters.credential_files import PREFIX, CredentialFiles, remove_stale_directories
+from app.adapters.credential_files import PREFIX, CredentialFiles
 from app.adapters.kube import ClusterConfigError, KubeGateway, configuration_for
 from app.keyring import Keyring, generate_key
 from app.models import Cluster, ConnectionKind
+from app.owned_directories import remove_stale_directories
 
 CA = "-----BEGIN CERTIFICATE-----\nCA-MATERIAL-31\n-----END CERTIFICATE-----\n"
 
@@ -95,5 +96,5 @@ def test_directories_of_dead_processes_are_removed_and_live_ones_kept(tmp_path: 
     dead.mkdir()
     live.mkdir()
     (dead / "key").write_text("KEY")
-    remove_stale_directories(tmp_path)
+    remove_stale_directories(PREFIX, tmp_path)
     assert not dead.exists() and live.exists()

@@ -6,6 +6,7 @@ import signal
 import ssl
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -14,6 +15,10 @@ import httpx
 import pytest
 import yaml
 from kubernetes import client, config
+
+from app.localcluster import start_in_thread
+from tests.fixtures.processes import processes_with, shell_with_a_child
+from tests.localcluster.conftest import eventually, pod_manifest
 
 PATROL = str(Path(sys.executable).with_name("patrol"))
 REPOSITORY = Path(__file__).parents[2]
@@ -96,3 +101,39 @@ def test_the_cli_prints_a_kubeconfig_whose_token_works(
     assert len(kubeconfig["users"][0]["user"]["token"]) >= 43
     assert phase == "Active"
     assert anonymous.status_code == 401
+
+
+def test_a_killed_cli_leaves_no_pod_running_and_the_next_start_removes_its_files(
+    local_cluster_command: subprocess.Popen[str], tmp_path: Path, sleep_marker: str
+) -> None:
+    assert local_cluster_command.stdout is not None
+    _, kubeconfig = read_until_kubeconfig(local_cluster_command.stdout)
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump(kubeconfig))
+    configuration = client.Configuration()
+    config.load_kube_config(config_file=str(path), client_configuration=configuration)
+    with client.ApiClient(configuration) as api:
+        core = client.CoreV1Api(api)
+        core.create_namespaced_pod(
+            "default", pod_manifest("long", shell_with_a_child(sleep_marker))
+        )
+        # Running: the kubelet has told its reaper about the pod's process group.
+        eventually(lambda: core.read_namespaced_pod("long", "default").status.phase == "Running")
+    eventually(lambda: len(processes_with(sleep_marker)) == 2)
+    pid = local_cluster_command.pid
+
+    def files_left() -> list[str]:
+        return sorted(path.name for path in Path(tempfile.gettempdir()).glob(f"patrol-*-{pid}-*"))
+
+    left_by_the_killed_cluster = files_left()
+
+    local_cluster_command.kill()
+    local_cluster_command.wait()
+
+    eventually(lambda: not processes_with(sleep_marker), timeout=5)
+    assert [name.split(f"-{pid}-")[0] for name in left_by_the_killed_cluster] == [
+        "patrol-local-cluster",
+        "patrol-pod",
+    ]
+    start_in_thread().stop()
+    assert files_left() == []
