@@ -203,13 +203,15 @@ class ClusterClient:
         """Delete the pod; False when it was already gone."""
         try:
             await self._call(
-                lambda: self._api.delete_namespaced_pod(
-                    name,
-                    namespace,
-                    grace_period_seconds=grace_seconds,
-                    _preload_content=False,
-                    _request_timeout=REQUEST_TIMEOUT,
-                ).release_conn()
+                lambda: _read_to_end(
+                    self._api.delete_namespaced_pod(
+                        name,
+                        namespace,
+                        grace_period_seconds=grace_seconds,
+                        _preload_content=False,
+                        _request_timeout=REQUEST_TIMEOUT,
+                    )
+                )
             )
         except KubeError as error:
             if error.not_found:
@@ -285,10 +287,19 @@ class ClusterClient:
         except (urllib3.exceptions.HTTPError, OSError) as error:
             raise _translate(error) from error
         finally:
+            # A stream left before its end still has bytes in flight: that connection must never
+            # carry another request, or the next response would be read from the middle of this one.
+            response.close()
             response.release_conn()
 
     def close(self) -> None:
         self._api.api_client.close()
+
+
+def _read_to_end(response: Any) -> None:
+    """Reads a body nobody needs, so its connection goes back to the pool at a message boundary."""
+    response.data  # noqa: B018  (reading it is the point)
+    response.release_conn()
 
 
 def _json(response: Any) -> dict[str, Any]:
