@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import structlog
+import yaml
 from litestar import Litestar, Request, Response, get, post, route
 from litestar.enums import HttpMethod, ScopeType
 from litestar.exceptions import HTTPException
@@ -19,36 +20,41 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from app.localcluster.auth import Authenticator, with_authentication
 from app.localcluster.cluster import Cluster
 from app.localcluster.errors import ApiError, bad_request, invalid, status_body, success_status
+from app.localcluster.exec import serve_websocket, unsupported_streaming
 from app.localcluster.fault_requests import apply_fault_request, parse_fault_request
 from app.localcluster.faults import fault_status
 from app.localcluster.kubelet import PodWorker
 from app.localcluster.logs import LogBuffer
+from app.localcluster.nodes import KUBELET_VERSION
+from app.localcluster.protobuf import PROTOBUF, decode_object
 from app.localcluster.registry import DeleteOptions
 from app.localcluster.resources import (
     API_RESOURCE_LIST,
     EVENTS,
     NAMESPACES,
     PODS,
+    READ_ONLY,
     RESOURCES,
     Resource,
 )
 from app.localcluster.selectors import parse_field_selector, parse_label_selector
 from app.localcluster.store import Object, WatchEvent, strip_type_meta
-from app.localcluster.tables import pod_table, wants_table
+from app.localcluster.tables import include_object_policy, table, wants_table
 
 log = structlog.get_logger(__name__)
 
 JSON = "application/json"
+YAML_TYPES = ("application/yaml", "application/x-yaml")
 ADMIN_PREFIX = "/_local"
 
 VERSION_INFO = {
     "major": "1",
-    "minor": "33",
-    "gitVersion": "v1.33.0-patrol-local",
+    "minor": "37",
+    "gitVersion": KUBELET_VERSION,
     "gitCommit": "0000000000000000000000000000000000000000",
     "gitTreeState": "clean",
     "buildDate": "2026-01-01T00:00:00Z",
-    "goVersion": "go1.24.0",
+    "goVersion": "go1.25.0",
     "compiler": "gc",
     "platform": "linux/amd64",
 }
@@ -82,10 +88,25 @@ def _query(request: Request[Any, Any, Any]) -> dict[str, str]:
 
 
 async def _json_body(request: Request[Any, Any, Any]) -> Object:
+    media_type = request.headers.get("content-type", JSON).split(";")[0].strip().lower()
+    if media_type == PROTOBUF:
+        return decode_object(await request.body())
+    if media_type not in ("", JSON, *YAML_TYPES):
+        # client-go sends protobuf for built-in kinds when it may; on 415 it retries in JSON.
+        raise ApiError(
+            415,
+            "UnsupportedMediaType",
+            "the body of the request was in an unknown format - accepted media types include: "
+            "application/json, application/yaml",
+        )
     raw = await request.body()
     try:
-        body = json.loads(raw or b"null")
-    except (ValueError, RecursionError):
+        body = (
+            yaml.safe_load(raw or b"null")
+            if media_type in YAML_TYPES
+            else json.loads(raw or b"null")
+        )
+    except (ValueError, RecursionError, yaml.YAMLError):
         raise bad_request("the body of the request could not be decoded as JSON") from None
     if not isinstance(body, dict):
         raise bad_request("the body of the request must be a JSON object")
@@ -116,6 +137,8 @@ class ApiHandlers:
             raise not_found_path()
         method = request.method
         query = _query(request)
+        if resource.name in READ_ONLY and method != HttpMethod.GET:
+            raise method_not_allowed(method)
         if subresource is not None:
             return await self._subresource(
                 request, resource, namespace or "", name or "", subresource, query
@@ -131,7 +154,17 @@ class ApiHandlers:
             raise method_not_allowed(method)
         ns = namespace or ""
         if method == HttpMethod.GET:
-            return _json(self.registry.get(resource, ns, name))
+            found = self.registry.get(resource, ns, name)
+            if wants_table(request.headers.get("accept", "")):
+                return _json(
+                    table(
+                        resource,
+                        [found],
+                        found["metadata"]["resourceVersion"],
+                        include_object=include_object_policy(query),
+                    )
+                )
+            return _json(found)
         if method == HttpMethod.PUT:
             return _json(self.registry.replace(resource, ns, name, await _json_body(request)))
         if method == HttpMethod.PATCH:
@@ -177,6 +210,10 @@ class ApiHandlers:
             raise method_not_allowed(method)
         if resource is PODS and subresource == "log" and method == HttpMethod.GET:
             return self._pod_log(namespace, name, query)
+        if resource is PODS and subresource in ("exec", "attach", "portforward"):
+            # A streaming request that did not upgrade to a websocket (SPDY, which kubectl falls
+            # back to, included): the local cluster speaks the websocket channel protocol only.
+            raise bad_request(unsupported_streaming(subresource))
         raise not_found_path()
 
     def _list_or_watch(
@@ -188,8 +225,9 @@ class ApiHandlers:
     ) -> Response[Any]:
         labels = parse_label_selector(query.get("labelSelector"))
         fields = parse_field_selector(query.get("fieldSelector"), resource.name)
+        as_table = wants_table(request.headers.get("accept", ""))
         if "watch" in query and _is_true(query["watch"]):
-            return self._watch(resource, namespace, query, labels, fields)
+            return self._watch(resource, namespace, query, labels, fields, as_table=as_table)
         if (
             namespace is not None
             and resource.namespaced
@@ -199,8 +237,10 @@ class ApiHandlers:
             rv = self.store.resource_version
         else:
             items, rv = self.store.select(resource.name, namespace, labels, fields)
-        if resource is PODS and wants_table(request.headers.get("accept", "")):
-            return _json(pod_table(items, rv))
+        if as_table:
+            return _json(
+                table(resource, items, str(rv), include_object=include_object_policy(query))
+            )
         return _json(
             {
                 "kind": resource.list_kind,
@@ -217,8 +257,11 @@ class ApiHandlers:
         query: dict[str, str],
         labels: Any,
         fields: Any,
+        *,
+        as_table: bool,
     ) -> Response[Any]:
         timeout = _int_param(query, "timeoutSeconds")
+        include_object = include_object_policy(query)
         if timeout is None:
             timeout = random.randint(1800, 3600)
         bookmarks = (
@@ -257,6 +300,21 @@ class ApiHandlers:
             return Stream(content=_once(line), media_type=JSON)
         store = self.store
         kind = resource.kind
+        headers_sent = False
+
+        def encoded(event: WatchEvent) -> bytes:
+            nonlocal headers_sent
+            if not as_table or event.type not in ("ADDED", "MODIFIED", "DELETED"):
+                return _watch_line(event)
+            rows = table(
+                resource,
+                [event.obj],
+                event.obj["metadata"]["resourceVersion"],
+                include_object=include_object,
+                headers=not headers_sent,
+            )
+            headers_sent = True
+            return _event_line(event.type, rows)
 
         def bookmark(annotations: dict[str, str] | None = None) -> bytes:
             metadata: Object = {"resourceVersion": str(store.resource_version)}
@@ -269,7 +327,7 @@ class ApiHandlers:
             deadline = loop.time() + timeout
             try:
                 for event in backlog:
-                    yield _watch_line(event)
+                    yield encoded(event)
                 if initial_events:
                     yield bookmark({"k8s.io/initial-events-end": "true"})
                 while True:
@@ -284,7 +342,7 @@ class ApiHandlers:
                         continue
                     if live is None:
                         return
-                    yield _watch_line(live)
+                    yield encoded(live)
             finally:
                 store.unwatch(watcher)
 
@@ -555,4 +613,11 @@ def create_local_cluster_app(cluster: Cluster, *, token: str) -> ASGIApp:
         openapi_config=None,
         logging_config=None,
     )
-    return with_authentication(app, authenticator)
+
+    async def serving(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.WEBSOCKET:
+            await serve_websocket(cluster, scope, receive, send)
+        else:
+            await app(scope, receive, send)
+
+    return with_authentication(serving, authenticator)

@@ -7,7 +7,9 @@ from collections.abc import Mapping, Sequence
 from app.localcluster.faults import Faults
 from app.localcluster.kubelet import Kubelet, KubeletTimings, Node
 from app.localcluster.logs import DEFAULT_LOG_LIMIT
+from app.localcluster.nodes import kubernetes_service, node_object
 from app.localcluster.registry import Registry
+from app.localcluster.resources import NODES, SERVICES
 from app.localcluster.store import Store
 
 
@@ -24,16 +26,19 @@ class Cluster:
         max_events: int = 5000,
         log_limit: int = DEFAULT_LOG_LIMIT,
     ) -> None:
+        node = node or Node()
         self.store = Store(history_size=history_size)
         self.registry = Registry(self.store, max_events=max_events)
         self.kubelet = Kubelet(
             self.registry,
-            node or Node(),
+            node,
             dict(image_commands or {}),
             timings or KubeletTimings(),
             log_limit,
         )
         self.registry.lifecycle = self.kubelet
+        self.store.create(NODES.name, node_object(node))
+        self.store.create(SERVICES.name, kubernetes_service())
         self.faults = Faults()
 
     def compact(self) -> None:

@@ -62,7 +62,10 @@ class EventRecorder:
             "firstTimestamp": None,
             "lastTimestamp": None,
             "type": type_,
-            "eventTime": meta.now_micro(),
+            # MicroTime, but on the whole second: the kubelet's events that follow carry
+            # whole-second (truncated) times, and a finer time here made `kubectl describe` show
+            # Scheduled younger than the Pulling that came after it.
+            "eventTime": meta.now_micro_whole_second(),
             "action": action,
             "reportingComponent": "default-scheduler",
             "reportingInstance": "default-scheduler-patrol-local",

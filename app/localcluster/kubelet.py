@@ -172,6 +172,8 @@ class PodWorker:
         self.log = LogBuffer(kubelet.log_limit)
         self.previous_log: LogBuffer | None = None
         self.process: asyncio.subprocess.Process | None = None
+        # The running container's environment, for `exec` into it.
+        self.environment: dict[str, str] = {}
         self._group_ended = False
         self.workdir: str | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -340,6 +342,7 @@ class PodWorker:
                 make_owned_directory(POD_DIRECTORY_PREFIX, label=f"{self.name[:40]}-")
             )
         env = container_environment(pod, self.container, self.workdir)
+        self.environment = env
         try:
             argv = command_line(pod, self.container, env, self.kubelet.image_commands)
         except NoCommandError as error:
@@ -410,6 +413,8 @@ class PodWorker:
         self.state = {"terminated": terminated}
         self.started = False
         self.ready = False
+        # The container's log is complete: a follower (`kubectl logs -f`) ends here.
+        self.log.close()
         return exit_code
 
     def _start_error(self, message: str) -> int:
@@ -428,6 +433,7 @@ class PodWorker:
         }
         self.started = False
         self.ready = False
+        self.log.close()
         return 128
 
     def _become_terminal(self, exit_code: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import socket
@@ -28,6 +29,17 @@ from app.owned_directories import make_owned_directory, remove_stale_directories
 T = TypeVar("T")
 
 SERVING_FILES_PREFIX = "patrol-local-cluster-"
+
+
+class _QuietNonWebsocketUpgrades(logging.Filter):
+    """kubectl's SPDY fallback for exec and port-forward is answered with a clear 400; uvicorn's
+    own warning about the upgrade header says nothing more and alarms whoever reads the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "Unsupported upgrade request."
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietNonWebsocketUpgrades())
 
 
 class _Server(uvicorn.Server):
@@ -88,7 +100,7 @@ class LocalCluster:
             lifespan="off",
             log_level="warning",
             access_log=False,
-            ws="none",
+            ws="websockets-sansio",
             timeout_graceful_shutdown=2,
             ssl_certfile=serving_files[0] if serving_files else None,
             ssl_keyfile=serving_files[1] if serving_files else None,
