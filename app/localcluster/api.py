@@ -26,6 +26,7 @@ from app.localcluster.faults import fault_status
 from app.localcluster.kubelet import PodWorker
 from app.localcluster.logs import LogBuffer
 from app.localcluster.nodes import KUBELET_VERSION
+from app.localcluster.openapi import unknown_fields, v2_document, v3_document, v3_root
 from app.localcluster.protobuf import PROTOBUF, decode_object
 from app.localcluster.registry import DeleteOptions
 from app.localcluster.resources import (
@@ -60,8 +61,43 @@ VERSION_INFO = {
 }
 
 
-def _json(body: Any, status: int = 200) -> Response[bytes]:
-    return Response(content=json.dumps(body).encode(), status_code=status, media_type=JSON)
+def _json(body: Any, status: int = 200, warnings: list[str] | None = None) -> Response[bytes]:
+    headers = (
+        {"Warning": ", ".join('299 - "{}"'.format(text.replace('"', '\\"')) for text in warnings)}
+        if warnings
+        else None
+    )
+    return Response(
+        content=json.dumps(body).encode(), status_code=status, media_type=JSON, headers=headers
+    )
+
+
+def _validate_fields(resource: Resource, body: Object, query: dict[str, str]) -> list[str]:
+    """`fieldValidation`: Strict refuses unknown fields, Warn reports them, Ignore (or none)
+    drops them silently, as the apiserver's decoder does."""
+    mode = query.get("fieldValidation") or "Ignore"
+    if mode not in ("Ignore", "Warn", "Strict"):
+        raise bad_request(
+            f'fieldValidation parameter unsupported: "{mode}" (Ignore, Warn and Strict are)'
+        )
+    if mode == "Ignore":
+        return []
+    unknown = [f'unknown field "{path}"' for path in unknown_fields(body, resource.kind)]
+    if unknown and mode == "Strict":
+        raise bad_request("strict decoding error: " + ", ".join(unknown))
+    return unknown
+
+
+def _validate_patch_fields(
+    resource: Resource, content_type: str, raw: bytes, query: dict[str, str]
+) -> list[str]:
+    if "json-patch" in content_type:
+        return []  # operations, not an object: checked by what they produce
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        return []  # the patch itself answers the malformed body
+    return _validate_fields(resource, body, query) if isinstance(body, dict) else []
 
 
 def _error(error: ApiError) -> Response[bytes]:
@@ -147,8 +183,10 @@ class ApiHandlers:
             if method == HttpMethod.GET:
                 return self._list_or_watch(request, resource, namespace, query)
             if method == HttpMethod.POST:
-                created = self.registry.create(resource, namespace or "", await _json_body(request))
-                return _json(created, 201)
+                body = await _json_body(request)
+                warnings = _validate_fields(resource, body, query)
+                created = self.registry.create(resource, namespace or "", body)
+                return _json(created, 201, warnings)
             if method == HttpMethod.DELETE and resource.namespaced:
                 return self._delete_collection(resource, namespace, query, await request.body())
             raise method_not_allowed(method)
@@ -166,12 +204,14 @@ class ApiHandlers:
                 )
             return _json(found)
         if method == HttpMethod.PUT:
-            return _json(self.registry.replace(resource, ns, name, await _json_body(request)))
+            body = await _json_body(request)
+            warnings = _validate_fields(resource, body, query)
+            return _json(self.registry.replace(resource, ns, name, body), 200, warnings)
         if method == HttpMethod.PATCH:
             content_type = request.headers.get("content-type", "")
-            return _json(
-                self.registry.patch(resource, ns, name, content_type, await request.body())
-            )
+            raw = await request.body()
+            warnings = _validate_patch_fields(resource, content_type, raw, query)
+            return _json(self.registry.patch(resource, ns, name, content_type, raw), 200, warnings)
         if method == HttpMethod.DELETE:
             options = DeleteOptions.parse(query, await request.body())
             deleted = self.registry.delete(resource, ns, name, options)
@@ -572,6 +612,25 @@ def create_local_cluster_app(cluster: Cluster, *, token: str) -> ASGIApp:
     def core_resources() -> Response[bytes]:
         return _json(API_RESOURCE_LIST)
 
+    @get("/openapi/v3", sync_to_thread=False)
+    def openapi_v3_root() -> Response[bytes]:
+        return _json(v3_root())
+
+    @get("/openapi/v3/api/v1", sync_to_thread=False)
+    def openapi_v3_core() -> Response[bytes]:
+        return Response(content=v3_document(), media_type=JSON)
+
+    @get("/openapi/v2", sync_to_thread=False)
+    def openapi_v2(request: Request[Any, Any, Any]) -> Response[bytes]:
+        if "json" not in request.headers.get("accept", JSON) and "*/*" not in request.headers.get(
+            "accept", ""
+        ):
+            # Only JSON is served: a protobuf-only client is told so, as a server would.
+            return _error(
+                ApiError(406, "NotAcceptable", "only application/json is served for /openapi/v2")
+            )
+        return _json(v2_document())
+
     @get("/version", sync_to_thread=False)
     def version() -> Response[bytes]:
         return _json(VERSION_INFO)
@@ -605,6 +664,9 @@ def create_local_cluster_app(cluster: Cluster, *, token: str) -> ASGIApp:
             api_groups,
             core_resources,
             version,
+            openapi_v3_root,
+            openapi_v3_core,
+            openapi_v2,
             health,
             steer_faults,
         ],

@@ -232,3 +232,48 @@ def test_describe_node_shows_capacity(core: client.CoreV1Api, k: Kubectl) -> Non
     described = k("describe", "node", "patrol-local")
 
     assert "Capacity:" in described and "Kubelet Version:" in described
+
+
+def manifest(path: Path, name: str, *, label: str = "v1", extra: str = "") -> Path:
+    path.write_text(
+        f"""apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+  labels: {{app: {label}}}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: busybox
+    args: [sh, -c, "echo applied"]{extra}
+"""
+    )
+    return path
+
+
+def test_apply_and_create_validate_fields_on_the_server(k: Kubectl, tmp_path: Path) -> None:
+    first = k("apply", "-f", str(manifest(tmp_path / "pod.yaml", "applied")))
+    again = k("apply", "-f", str(manifest(tmp_path / "pod.yaml", "applied")))
+    edited = k("apply", "-f", str(manifest(tmp_path / "pod.yaml", "applied", label="v2")))
+    created = k("create", "-f", str(manifest(tmp_path / "other.yaml", "created")))
+    bogus = "\n    bogus: 1"
+    strict = k.run(
+        "create", "-f", str(manifest(tmp_path / "bad.yaml", "bad", extra=bogus)), ok=False
+    )
+    warned = k.run(
+        "create",
+        "-f",
+        str(manifest(tmp_path / "warn.yaml", "warned", extra=bogus)),
+        "--validate=warn",
+    )
+
+    assert first.strip() == "pod/applied created"
+    assert again.strip() == "pod/applied unchanged"
+    assert edited.strip() == "pod/applied configured"
+    assert k("get", "pod", "applied", "-o", "jsonpath={.metadata.labels.app}") == "v2"
+    assert created.strip() == "pod/created created"
+    assert strict.returncode != 0
+    assert 'strict decoding error: unknown field "spec.containers[0].bogus"' in strict.stderr
+    assert 'Warning: unknown field "spec.containers[0].bogus"' in warned.stderr
+    assert k("get", "pods", "-o", "name").split() == ["pod/applied", "pod/created", "pod/warned"]
