@@ -451,14 +451,16 @@ class ApiHandlers:
         if causes:
             raise invalid("PodLogOptions", name, causes)
         names = [c["name"] for c in pod["spec"]["containers"]]
+        init_names = [c["name"] for c in pod["spec"].get("initContainers") or []]
         container = query.get("container") or None
         if container is None:
             if len(names) > 1:
-                raise bad_request(
-                    f"a container name must be specified for pod {name}, choose one of: [{' '.join(names)}]"
-                )
+                choice = f"choose one of: [{' '.join(names)}]"
+                if init_names:
+                    choice += f" or one of the init containers: [{' '.join(init_names)}]"
+                raise bad_request(f"a container name must be specified for pod {name}, {choice}")
             container = names[0]
-        elif container not in names:
+        elif container not in names + init_names:
             raise bad_request(f"container {container} is not valid for pod {name}")
         if not pod["spec"].get("nodeName"):
             return Response(content=b"", status_code=204, media_type="text/plain")
@@ -477,19 +479,20 @@ class ApiHandlers:
 def _log_buffer(
     worker: PodWorker | None, container: str, pod_name: str, previous: bool
 ) -> LogBuffer:
-    if worker is None or container != worker.container_name:
+    runner = None if worker is None else worker.runner(container)
+    if runner is None:
         raise bad_request(
             f'container "{container}" in pod "{pod_name}" is waiting to start: ContainerCreating'
         )
     if previous:
-        if worker.previous_log is None:
+        if runner.previous_log is None:
             raise bad_request(
                 f'previous terminated container "{container}" in pod "{pod_name}" not found'
             )
-        return worker.previous_log
-    waiting = worker.waiting_reason()
-    if waiting == "CrashLoopBackOff" and worker.previous_log is not None:
-        return worker.previous_log
+        return runner.previous_log
+    waiting = runner.waiting_reason()
+    if waiting == "CrashLoopBackOff" and runner.previous_log is not None:
+        return runner.previous_log
     if waiting is not None:
         detail = {
             "ErrImagePull": "image can't be pulled",
@@ -498,7 +501,7 @@ def _log_buffer(
         raise bad_request(
             f'container "{container}" in pod "{pod_name}" is waiting to start: {detail}'
         )
-    return worker.log
+    return runner.log
 
 
 async def _follow(

@@ -19,9 +19,18 @@ class EventRecorder:
         self._recent: dict[_AggregationKey, tuple[str, str]] = {}
 
     def kubelet_event(
-        self, pod: Object, type_: str, reason: str, message: str, container: str | None = None
+        self,
+        pod: Object,
+        type_: str,
+        reason: str,
+        message: str,
+        container: str | None = None,
+        *,
+        field_path: str | None = None,
     ) -> None:
-        involved = _involved_object(pod, f"spec.containers{{{container}}}" if container else None)
+        if field_path is None and container:
+            field_path = f"spec.containers{{{container}}}"
+        involved = _involved_object(pod, field_path)
         key = (involved["uid"], involved.get("fieldPath", ""), type_, reason, message)
         if self._bump_repeat(key):
             return

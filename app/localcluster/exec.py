@@ -15,7 +15,6 @@ from urllib.parse import parse_qs
 from litestar.types import Receive, Scope, Send
 
 from app.localcluster.cluster import Cluster
-from app.localcluster.kubelet import PodWorker
 from app.localcluster.resources import PODS
 
 PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
@@ -74,12 +73,13 @@ async def _run(
         return _failure(404, "NotFound", f'pods "{name}" not found')
     worker = cluster.kubelet.worker_for(pod)
     containers = query.get("container") or []
-    container = containers[0] if containers else None
-    if worker is None or not _running(worker, container):
+    container = containers[0] if containers else pod["spec"]["containers"][0]["name"]
+    runner = None if worker is None else worker.runner(container)
+    if runner is None or not runner.is_running():
         return _failure(
             400,
             "BadRequest",
-            f'unable to upgrade connection: container not found ("{container or "?"}")',
+            f'unable to upgrade connection: container not found ("{container}")',
         )
     try:
         process = await asyncio.create_subprocess_exec(
@@ -87,8 +87,8 @@ async def _run(
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            env=worker.environment,
-            cwd=worker.workdir,
+            env=runner.environment,
+            cwd=runner.worker.workdir,
         )
     except OSError as error:
         return _failure(
@@ -125,15 +125,6 @@ def unsupported_streaming(subresource: str) -> str:
     return (
         f"Upgrade request required: {command} is not supported by the local cluster; its pods "
         "are host processes (connect to the pod IP directly)"
-    )
-
-
-def _running(worker: PodWorker, container: str | None) -> bool:
-    process = worker.process
-    return (
-        process is not None
-        and process.returncode is None
-        and (container is None or container == worker.container_name)
     )
 
 

@@ -3,9 +3,11 @@ here once failed or printed less than a real kube-apiserver makes it print."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-import select
+import queue
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -119,15 +121,18 @@ def test_get_prints_the_servers_columns_for_one_object_and_for_lists(k: Kubectl)
 def test_watching_pods_prints_every_update_with_its_columns(k: Kubectl) -> None:
     lines: list[str] = []
     with k.popen("get", "pods", "-w") as watch:
+        printed: queue.Queue[str] = queue.Queue()
+        assert watch.stdout is not None
+        stdout = watch.stdout
+        threading.Thread(target=lambda: [printed.put(line) for line in stdout], daemon=True).start()
         try:
             run_pod(k, "watched", "echo done")
-            assert watch.stdout is not None
             deadline = time.monotonic() + 20
-            while time.monotonic() < deadline and not any("Completed" in line for line in lines):
-                ready, _, _ = select.select([watch.stdout], [], [], deadline - time.monotonic())
-                line = watch.stdout.readline() if ready else ""
-                if line:
-                    lines.append(line)
+            while not any("Completed" in line for line in lines):
+                remaining = deadline - time.monotonic()
+                assert remaining > 0, lines
+                with contextlib.suppress(queue.Empty):
+                    lines.append(printed.get(timeout=remaining))
         finally:
             watch.kill()
 
@@ -277,3 +282,70 @@ def test_apply_and_create_validate_fields_on_the_server(k: Kubectl, tmp_path: Pa
     assert 'strict decoding error: unknown field "spec.containers[0].bogus"' in strict.stderr
     assert 'Warning: unknown field "spec.containers[0].bogus"' in warned.stderr
     assert k("get", "pods", "-o", "name").split() == ["pod/applied", "pod/created", "pod/warned"]
+
+
+def test_init_containers_run_in_order_then_every_container_with_its_own_log(
+    k: Kubectl, tmp_path: Path
+) -> None:
+    path = tmp_path / "pod.yaml"
+    path.write_text(
+        """apiVersion: v1
+kind: Pod
+metadata: {name: several}
+spec:
+  restartPolicy: Never
+  initContainers:
+  - {name: first, image: busybox, command: [sh, -c, "echo one > order; echo init-one"]}
+  - {name: second, image: busybox, command: [sh, -c, "echo two >> order; echo init-two"]}
+  containers:
+  - {name: reader, image: busybox, command: [sh, -c, "cat order; sleep 0.5"]}
+  - {name: talker, image: busybox, command: [sh, -c, "echo from talker; sleep 0.5"]}
+"""
+    )
+    k("apply", "-f", str(path))
+    eventually(lambda: phase(k, "several") == "Succeeded")
+
+    statuses = json.loads(k("get", "pod", "several", "-o", "json"))["status"]
+
+    assert k("logs", "several", "-c", "first") == "init-one\n"
+    assert k("logs", "several", "-c", "second") == "init-two\n"
+    assert k("logs", "several", "-c", "reader") == "one\ntwo\n"
+    assert k("logs", "several", "-c", "talker") == "from talker\n"
+    defaulted = k.run("logs", "several")
+    assert defaulted.stdout == "one\ntwo\n" and 'Defaulted container "reader"' in defaulted.stderr
+    assert [s["state"]["terminated"]["exitCode"] for s in statuses["initContainerStatuses"]] == [
+        0,
+        0,
+    ]
+    assert sorted(s["name"] for s in statuses["containerStatuses"]) == ["reader", "talker"]
+    assert all(
+        s["state"]["terminated"]["reason"] == "Completed" for s in statuses["containerStatuses"]
+    )
+
+
+def test_a_failing_init_container_fails_the_pod_before_its_containers_run(
+    k: Kubectl, tmp_path: Path
+) -> None:
+    path = tmp_path / "pod.yaml"
+    path.write_text(
+        """apiVersion: v1
+kind: Pod
+metadata: {name: blocked}
+spec:
+  restartPolicy: Never
+  initContainers:
+  - {name: gate, image: busybox, command: [sh, -c, "exit 4"]}
+  containers:
+  - {name: main, image: busybox, command: [sh, -c, "echo never"]}
+"""
+    )
+    k("apply", "-f", str(path))
+    eventually(lambda: phase(k, "blocked") == "Failed")
+
+    listed = k("get", "pod", "blocked").splitlines()[1].split()
+    statuses = json.loads(k("get", "pod", "blocked", "-o", "json"))["status"]
+
+    assert listed[2] == "Init:Error"
+    assert statuses["initContainerStatuses"][0]["state"]["terminated"]["exitCode"] == 4
+    assert "waiting" in statuses["containerStatuses"][0]["state"]
+    assert k("logs", "blocked", "-c", "gate") == ""

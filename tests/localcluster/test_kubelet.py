@@ -127,11 +127,7 @@ def test_deleting_a_running_pod_kills_its_process_and_records_killing(
 ) -> None:
     core.create_namespaced_pod(namespace, pod_manifest("sleeper", ["sleep", "60"]))
     pod = running(core, namespace, "sleeper")
-    pids = cluster.call(
-        lambda c: [
-            w.process.pid for w in c.kubelet._workers.values() if w.name == "sleeper" and w.process
-        ]
-    )
+    pids = cluster.call(lambda c: c.kubelet.pids_of(namespace, "sleeper"))
 
     deleted = core.delete_namespaced_pod("sleeper", namespace, grace_period_seconds=5)
 
@@ -158,9 +154,7 @@ def test_a_process_that_ignores_sigterm_is_killed_when_the_grace_period_ends(
     )
     running(core, namespace, "stubborn")
     eventually(lambda: core.read_namespaced_pod_log("stubborn", namespace))
-    pid = cluster.call(
-        lambda c: next(w.process.pid for w in c.kubelet._workers.values() if w.name == "stubborn")
-    )
+    (pid,) = cluster.call(lambda c: c.kubelet.pids_of(namespace, "stubborn"))
 
     core.delete_namespaced_pod("stubborn", namespace, grace_period_seconds=1)
 
