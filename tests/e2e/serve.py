@@ -29,22 +29,28 @@ class Serve:
         await self.process.wait()
 
 
+def serve_environment(data_dir: Path, port: int, *, public_url: bool = True) -> dict[str, str]:
+    """This environment without its PATROL_ settings, plus the data directory and port (and the
+    public URL, unless `public_url` is False: then Patrol must find it by itself)."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("PATROL_")}
+    environment |= {"PATROL_DATA_DIR": str(data_dir), "PATROL_PORT": str(port)}
+    if public_url:
+        environment["PATROL_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
+    return environment
+
+
 @asynccontextmanager
-async def patrol_serve(data_dir: Path, port: int) -> AsyncIterator[Serve]:
+async def patrol_serve(
+    data_dir: Path, port: int, *, public_url: bool = True
+) -> AsyncIterator[Serve]:
     """A running `patrol serve`, stopped with SIGTERM at the end unless it was killed; the admin
     token the first start created is in data_dir/admin.token."""
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("PATROL_")}
-    environment |= {
-        "PATROL_DATA_DIR": str(data_dir),
-        "PATROL_PORT": str(port),
-        "PATROL_PUBLIC_URL": f"http://127.0.0.1:{port}",
-    }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "app.cli",
         "serve",
-        env=environment,
+        env=serve_environment(data_dir, port, public_url=public_url),
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
@@ -65,6 +71,22 @@ async def patrol_serve(data_dir: Path, port: int) -> AsyncIterator[Serve]:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
             assert await asyncio.wait_for(process.wait(), timeout=30) == 0
+
+
+async def refused_start(environment: dict[str, str]) -> tuple[int | None, list[str]]:
+    """A `patrol serve` expected to stop at once: its exit code and its `error: ` lines."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "app.cli",
+        "serve",
+        env=environment,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    errors = [line for line in stderr.decode().splitlines() if line.startswith("error: ")]
+    return process.returncode, errors
 
 
 async def gql(url: str, token: str, query: str, **variables: Any) -> dict[str, Any]:
