@@ -105,7 +105,8 @@ async def serve(settings: Settings, *, with_worker: bool = True) -> None:
     async with AsyncExitStack() as stack:
         # Nothing may change before these two: a second start on the same data directory, or on
         # a taken port, would otherwise re-register the running instance's local cluster.
-        stack.enter_context(hold_data_directory(settings.data_dir))
+        if settings.uses_data_directory:
+            stack.enter_context(hold_data_directory(settings.data_dir))
         listener = listen(settings.host, settings.port)
         stack.callback(listener.close)
         # With port 0, the public URL and the log name the port actually bound.

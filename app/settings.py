@@ -146,6 +146,12 @@ class Settings(BaseSettings):
         return self.data_dir / "admin.token"
 
     @property
+    def uses_data_directory(self) -> bool:
+        """Whether `patrol serve` keeps anything in data_dir (a deployment with external
+        services and no local cluster may have no writable one)."""
+        return self.uses_embedded_database or self.uses_embedded_redis or self.local_cluster
+
+    @property
     def local_cluster_kubeconfig_path(self) -> Path:
         return self.data_dir / "kubeconfig"
 
