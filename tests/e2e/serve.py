@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -41,19 +42,23 @@ def serve_environment(data_dir: Path, port: int, *, public_url: bool = True) -> 
 
 @asynccontextmanager
 async def patrol_serve(
-    data_dir: Path, port: int, *, public_url: bool = True
+    data_dir: Path, port: int, *, public_url: bool = True, log: Path | None = None
 ) -> AsyncIterator[Serve]:
     """A running `patrol serve`, stopped with SIGTERM at the end unless it was killed; the admin
-    token the first start created is in data_dir/admin.token."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "app.cli",
-        "serve",
-        env=serve_environment(data_dir, port, public_url=public_url),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    token the first start created is in data_dir/admin.token. Its output is appended to `log`,
+    in JSON lines."""
+    environment = serve_environment(data_dir, port, public_url=public_url)
+    with contextlib.ExitStack() as files:
+        output = files.enter_context(log.open("a")) if log else asyncio.subprocess.DEVNULL
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "app.cli",
+            "serve",
+            env=environment | ({"PATROL_LOG_FORMAT": "json"} if log else {}),
+            stdout=output,
+            stderr=output,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=url, timeout=5) as client:

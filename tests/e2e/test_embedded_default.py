@@ -3,6 +3,7 @@ kubectl pointed at the local cluster Patrol itself uses."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -99,14 +100,14 @@ def kubectl_in(kubectl: Path, kubeconfig: Path, *arguments: str) -> str:
     ).stdout
 
 
-async def test_kubectl_works_with_the_kubeconfig_in_the_data_directory_across_a_restart(
+async def test_kubectl_works_with_the_data_directorys_kubeconfig_across_quiet_restarts(
     tmp_path: Path, kubectl: Path
 ) -> None:
-    data, port = tmp_path / "data", free_port()
+    data, port, log = tmp_path / "data", free_port(), tmp_path / "serve.log"
     kubeconfig = data / "kubeconfig"
     servers = []
     for _ in range(2):
-        async with patrol_serve(data, port):
+        async with patrol_serve(data, port, log=log):
             assert kubeconfig.stat().st_mode & 0o777 == 0o600
             servers.append(
                 yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
@@ -119,3 +120,7 @@ async def test_kubectl_works_with_the_kubeconfig_in_the_data_directory_across_a_
 
     assert servers[0] == servers[1]
     assert servers[0].startswith("https://127.0.0.1:")
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [record["event"] for record in records if record["level"] != "info"] == []
+    assert "shutdown failed" not in log.read_text()
+    assert sum(record["event"] == "local cluster started" for record in records) == 2
