@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     local_cluster_port: int | None = Field(
         default=None,
         ge=0,
+        le=65535,
         description="The embedded local cluster's port; default: the one it had at its last "
         "start (read from its kubeconfig in data_dir), else a free one; 0 picks a free one at "
         "each start.",
