@@ -15,16 +15,14 @@ from litestar import Litestar
 
 from app.adapters.queue import stop_worker
 from app.asgi import create_app
+from app.data_directory_lock import hold_data_directory
 from app.db import SessionFactory, create_session_factory
+from app.embedded_local_cluster import register as register_local_cluster
+from app.embedded_local_cluster import start_local_cluster
 from app.health import create_health_app
-from app.localcluster import LocalCluster
+from app.listener import listen
 from app.logging import get_logger
 from app.runtime import Runtime
-from app.services.local_cluster import (
-    KUBERHEALTHY_IMAGE_EQUIVALENTS,
-    LOCAL_CLUSTER_NAME,
-    register_local_cluster,
-)
 from app.settings import Settings
 from app.startup import (
     PublicUrl,
@@ -103,17 +101,17 @@ async def open_runtime(
     return runtime
 
 
-async def start_local_cluster(runtime: Runtime, stack: AsyncExitStack) -> None:
-    local = LocalCluster(image_commands=KUBERHEALTHY_IMAGE_EQUIVALENTS)
-    url = await local.start(port=runtime.settings.local_cluster_port)
-    stack.push_async_callback(local.stop)
-    async with runtime.session_factory() as session:
-        await register_local_cluster(session, runtime.keyring, url, local.token)
-    log.info("local cluster started", url=url, cluster=LOCAL_CLUSTER_NAME)
-
-
 async def serve(settings: Settings, *, with_worker: bool = True) -> None:
     async with AsyncExitStack() as stack:
+        # Nothing may change before these two: a second start on the same data directory, or on
+        # a taken port, would otherwise re-register the running instance's local cluster.
+        if settings.uses_data_directory:
+            stack.enter_context(hold_data_directory(settings.data_dir))
+        listener = listen(settings.host, settings.port)
+        stack.callback(listener.close)
+        # With port 0, the public URL and the log name the port actually bound.
+        settings = settings.model_copy(update={"port": listener.getsockname()[1]})
+        local = await start_local_cluster(settings, stack) if settings.local_cluster else None
         # The embedded SQLite database is ours to migrate; an external one is upgraded on purpose.
         runtime = await open_runtime(
             settings,
@@ -122,8 +120,8 @@ async def serve(settings: Settings, *, with_worker: bool = True) -> None:
             public_url=establish_public_url,
         )
         await bootstrap_admin_token(settings, runtime.session_factory, runtime.keyring)
-        if settings.local_cluster:
-            await start_local_cluster(runtime, stack)
+        if local is not None:
+            await register_local_cluster(runtime, local)
         server = ApiServer(
             api_server_config(
                 create_app(runtime),
@@ -141,7 +139,7 @@ async def serve(settings: Settings, *, with_worker: bool = True) -> None:
         if with_worker:
             await start_worker(runtime, stack)
         # uvicorn handles SIGINT/SIGTERM: when it returns, the exit stack stops everything else.
-        await server.serve()
+        await server.serve(sockets=[listener])
 
 
 async def start_worker(runtime: Runtime, stack: AsyncExitStack) -> None:

@@ -41,7 +41,14 @@ class Settings(BaseSettings):
         default=True,
         description="On `serve` with embedded defaults, start the local cluster and register it.",
     )
-    local_cluster_port: int = Field(default=0, description="0 picks a free port at each start.")
+    local_cluster_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="The embedded local cluster's port; default: the one it had at its last "
+        "start (read from its kubeconfig in data_dir), else a free one; 0 picks a free one at "
+        "each start.",
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description="Master key for credentials at rest and keyed digests; default: "
@@ -138,6 +145,16 @@ class Settings(BaseSettings):
     @property
     def admin_token_path(self) -> Path:
         return self.data_dir / "admin.token"
+
+    @property
+    def uses_data_directory(self) -> bool:
+        """Whether `patrol serve` keeps anything in data_dir (a deployment with external
+        services and no local cluster may have no writable one)."""
+        return self.uses_embedded_database or self.uses_embedded_redis or self.local_cluster
+
+    @property
+    def local_cluster_kubeconfig_path(self) -> Path:
+        return self.data_dir / "kubeconfig"
 
     @property
     def uses_embedded_redis(self) -> bool:

@@ -25,10 +25,12 @@ class Cluster:
         history_size: int = 1000,
         max_events: int = 5000,
         log_limit: int = DEFAULT_LOG_LIMIT,
+        namespaces: Sequence[str] = (),
     ) -> None:
+        """`namespaces` exist from the start, beside those every cluster has."""
         node = node or Node()
         self.store = Store(history_size=history_size)
-        self.registry = Registry(self.store, max_events=max_events)
+        self.registry = Registry(self.store, max_events=max_events, namespaces=namespaces)
         self.kubelet = Kubelet(
             self.registry,
             node,

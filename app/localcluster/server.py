@@ -90,7 +90,11 @@ class LocalCluster:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind((host, port))
+        try:
+            sock.bind((host, port))
+        except OSError:
+            sock.close()
+            raise
         self._socket = sock
         bound_host, bound_port = sock.getsockname()[:2]
         self.url = f"{'https' if self.tls else 'http'}://{bound_host}:{bound_port}"
