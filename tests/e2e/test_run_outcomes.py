@@ -97,7 +97,8 @@ async def test_a_container_that_cannot_start_ends_its_run_with_the_cause_in_its_
         assert run.failure_reason is FailureReason.LAUNCH_FAILED
     assert unknown_run.errors == [
         'container c could not start: no command specified and image "example.com/'
-        "no-entrypoint:1\" has no entry in the local cluster's image_commands"
+        'no-entrypoint:1" is not known to the local cluster: give the container a command, or map '
+        "the image in its image_commands"
     ]
     assert '"/nonexistent/checker"' in missing_run.errors[0]
     assert "No such file or directory" in missing_run.errors[0]
