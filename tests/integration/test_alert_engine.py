@@ -9,6 +9,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from app.db import SessionFactory
@@ -19,7 +20,16 @@ from app.domain.alerting.silences import Silence as DomainSilence
 from app.domain.alerting.state import AlertStatus, TransitionKind
 from app.errors import NotFound
 from app.keyring import Keyring
-from app.models import AlertComment, AlertingCursor, AlertSubjectState, Event, EventKind, Silence
+from app.models import (
+    Alert,
+    AlertComment,
+    AlertingCursor,
+    AlertSubjectState,
+    Event,
+    EventKind,
+    Notification,
+    Silence,
+)
 from app.models.alerting_codec import silence_values
 from app.models.columns import utcnow
 from app.services.alerting.actions import ActionResult, acknowledge_alert, comment_on_alert
@@ -243,3 +253,37 @@ async def test_decisions_interleaved_with_two_engines_give_one_transition_per_fl
     assert [row.kind.value for row in rows] == expected_kinds(outcomes)
     sent = await notifications(session_factory)
     assert sorted(row.transition_id for row in sent) == sorted(row.id for row in rows)
+
+
+async def test_the_database_refuses_a_second_open_alert_or_notification_for_the_same_key(
+    session_factory: SessionFactory, keyring: Keyring
+) -> None:
+    world = await world_of(session_factory, keyring)
+    await decide(world, False, False, False)
+    await evaluate_new_events(session_factory)
+    (alert,) = await alerts(session_factory)
+    (notification,) = await notifications(session_factory)
+    twin = Alert(
+        id=uuid.uuid4(),
+        subject_state_id=alert.subject_state_id,
+        rule_id=alert.rule_id,
+        check_id=alert.check_id,
+        cluster_id=alert.cluster_id,
+        status=AlertStatus.ACKNOWLEDGED,
+        severity=alert.severity,
+        fired_at=utcnow(),
+    )
+    with pytest.raises(IntegrityError):
+        async with session_factory.begin() as session:
+            session.add(twin)
+    again = Notification(
+        transition_id=notification.transition_id,
+        channel_id=notification.channel_id,
+        alert_id=notification.alert_id,
+        next_attempt_at=utcnow(),
+    )
+    with pytest.raises(IntegrityError):
+        async with session_factory.begin() as session:
+            session.add(again)
+    async with session_factory.begin() as session:
+        session.add(Alert(**{**twin.model_dump(), "status": AlertStatus.RESOLVED}))
