@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 from litestar.types import Receive, Scope, Send
 
 from app.localcluster.cluster import Cluster
+from app.localcluster.errors import status_body
 from app.localcluster.resources import PODS
 
 PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
@@ -60,23 +61,23 @@ async def _run(
     emit: Emit,
 ) -> dict[str, Any]:
     if subresource != "exec":
-        return _failure(400, "BadRequest", unsupported_streaming(subresource))
+        return status_body(400, "BadRequest", unsupported_streaming(subresource))
     if _flag(query, "stdin") or _flag(query, "tty"):
-        return _failure(
+        return status_body(
             400, "BadRequest", "the local cluster runs non-interactive exec only (no -i, no -t)"
         )
     command = query.get("command") or []
     if not command:
-        return _failure(400, "BadRequest", "you must specify at least 1 command")
+        return status_body(400, "BadRequest", "you must specify at least 1 command")
     pod = cluster.store.get(PODS.name, namespace, name)
     if pod is None:
-        return _failure(404, "NotFound", f'pods "{name}" not found')
+        return status_body(404, "NotFound", f'pods "{name}" not found')
     worker = cluster.kubelet.worker_for(pod)
     containers = query.get("container") or []
     container = containers[0] if containers else pod["spec"]["containers"][0]["name"]
     runner = None if worker is None else worker.runner(container)
     if runner is None or not runner.is_running():
-        return _failure(
+        return status_body(
             400,
             "BadRequest",
             f'unable to upgrade connection: container not found ("{container}")',
@@ -91,7 +92,7 @@ async def _run(
             cwd=runner.worker.workdir,
         )
     except OSError as error:
-        return _failure(
+        return status_body(
             500,
             "InternalError",
             "Internal error occurred: error executing command in container: failed to exec in "
@@ -143,15 +144,3 @@ def _offered_protocols(scope: Scope) -> list[str]:
         if header == b"sec-websocket-protocol":
             offered += [part.strip() for part in value.decode().split(",")]
     return offered
-
-
-def _failure(code: int, reason: str, message: str) -> dict[str, Any]:
-    return {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-        "code": code,
-    }
