@@ -146,9 +146,9 @@ def _validate_source(source: str) -> None:
 def _first_definitions(documents: list[ParsedDocument]) -> list[DocumentOutcome]:
     """One outcome per document; a check defined twice is invalid the second time. CREATED
     stands for "to be tried" until the trial says what it is."""
-    seen: dict[str, DocumentRef] = {}
+    seen: dict[str, tuple[int, DocumentRef]] = {}
     outcomes: list[DocumentOutcome] = []
-    for document in documents:
+    for position, document in enumerate(documents):
         outcome = DocumentOutcome(
             action=ApplyAction.CREATED,
             ref=document.ref,
@@ -159,10 +159,10 @@ def _first_definitions(documents: list[ParsedDocument]) -> list[DocumentOutcome]
         )
         if document.spec is not None:
             outcome.namespace, outcome.name = document.spec.namespace, document.spec.name
-            first = seen.setdefault(document.spec.key, document.ref)
-            if first != document.ref:
+            first, where = seen.setdefault(document.spec.key, (position, document.ref))
+            if first != position:
                 outcome.error = ManifestError(
-                    "metadata.name", f"{document.spec.key} is already defined at {first}"
+                    "metadata.name", f"{document.spec.key} is already defined at {where}"
                 )
         if outcome.error is not None:
             outcome.action = ApplyAction.INVALID
