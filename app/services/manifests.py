@@ -214,7 +214,7 @@ async def _try(
             await _write(session, outcome, source, cluster_ids)
         except PatrolError as error:
             outcome.action = ApplyAction.INVALID
-            outcome.error = ManifestError(manifest_field(outcome.kind, error.field), error.message)
+            outcome.error = _manifest_error(outcome.kind, error)
         finally:
             await session.rollback()
 
@@ -310,6 +310,14 @@ async def _make(
         )
         return [run.id for run in runs]
     return []
+
+
+def _manifest_error(kind: str | None, error: PatrolError) -> ManifestError:
+    """The service's error, its field renamed to the manifest's path (and not said twice)."""
+    message = error.message
+    if error.field and message.startswith(f"{error.field}: "):
+        message = message[len(error.field) + 2 :]
+    return ManifestError(manifest_field(kind, error.field), message)
 
 
 def _source_name(source: str | None) -> str:
