@@ -200,3 +200,42 @@ def test_the_diff_shows_only_what_changes() -> None:
     assert "-  timeout: 5m\n+  timeout: 1m\n" in diff and diff.count("\n-") == 1
     assert diff.startswith("--- kuberhealthy/http (current)\n+++ kuberhealthy/http (applied)\n")
     assert spec_diff(before.spec, before.spec, "x") == ""
+
+
+def test_yaml_is_read_as_kubernetes_reads_it() -> None:
+    text = """
+apiVersion: comcast.github.io/v1
+kind: KuberhealthyCheck
+metadata: {name: a}
+spec:
+  podSpec: {containers: [{name: a, image: x, env: [{name: SINCE, value: 2024-01-01}]}]}
+"""
+    [document] = parse_stream(text, "f.yaml")
+    assert document.spec.pod_spec["containers"][0]["env"][0]["value"] == "2024-01-01"
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ("spec: {podSpec: {x: !!binary aGk=}}", "spec.podSpec.x", "a bytes has no JSON form"),
+        ("spec: {podSpec: {x: .nan}}", "spec.podSpec.x", "must be a finite number"),
+        ("spec: {podSpec: {1: a}}", "spec.podSpec", "key 1 must be a string"),
+    ],
+)
+def test_values_json_cannot_hold_are_refused(body: str, field: str, message: str) -> None:
+    text = f"apiVersion: comcast.github.io/v1\nkind: KuberhealthyCheck\nmetadata: {{name: a}}\n{body}\n"
+    [document] = parse_stream(text, "f.yaml")
+    assert document.error == ManifestError(field, message)
+
+
+def test_alias_bombs_and_deep_nesting_are_refused() -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(8)
+    )
+    [document] = parse_stream(bomb, "bomb.yaml")
+    assert document.error is not None and "more than 100000 values" in document.error.message
+    [deep] = parse_stream("[" * 5000 + "]" * 5000, "deep.yaml")
+    assert deep.error is not None and "nests deeper" in deep.error.message
+    [nested] = parse_stream("a: " + "[" * 80 + "]" * 80, "nested.yaml")
+    assert nested.error is not None and "nests deeper than 64 levels" in nested.error.message

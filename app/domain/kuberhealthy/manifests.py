@@ -7,6 +7,7 @@ other kinds are skipped with a note. Errors name the field path in the manifest.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -15,6 +16,7 @@ from typing import Any
 import yaml
 
 from app.domain.duration import parse_duration
+from app.domain.json_nesting import MAX_JSON_DEPTH
 from app.domain.kuberhealthy.spec import CheckSpec
 from app.errors import InvalidInput
 
@@ -72,6 +74,21 @@ _SERVER_METADATA = {
 }
 
 
+# At most this many values in one document (a pod spec is a few hundred): YAML aliases can make
+# a small text stand for an exponentially large document.
+MAX_DOCUMENT_VALUES = 100_000
+
+
+class _KubernetesLoader(yaml.SafeLoader):
+    """YAML as Kubernetes reads it: JSON-compatible values, so `2024-01-01` stays a string."""
+
+
+_KubernetesLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 @dataclass(frozen=True, slots=True)
 class DocumentRef:
     """Where a document is: its file and its 0-based position among the file's documents."""
@@ -114,10 +131,17 @@ def parse_stream(text: str, file: str) -> list[ParsedDocument]:
     parsed: list[ParsedDocument] = []
     read = 0
     try:
-        for document in yaml.safe_load_all(text):
+        for document in yaml.load_all(text, Loader=_KubernetesLoader):
             if document is not None:
                 parsed.append(parse_document(document, DocumentRef(file, read)))
             read += 1
+    except RecursionError:
+        parsed.append(
+            ParsedDocument(
+                ref=DocumentRef(file, read),
+                error=ManifestError("", f"nests deeper than {MAX_JSON_DEPTH} levels"),
+            )
+        )
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
@@ -136,6 +160,10 @@ def parse_document(document: object, ref: DocumentRef) -> ParsedDocument:
         return ParsedDocument(
             ref=ref, error=ManifestError("", "a document must be a Kubernetes object (a mapping)")
         )
+    try:
+        _json_compatible(document, "", depth=0, budget=[MAX_DOCUMENT_VALUES])
+    except _Invalid as invalid:
+        return ParsedDocument(ref=ref, error=invalid.error)
     kind = document.get("kind")
     api_version = document.get("apiVersion")
     if kind == "List" and isinstance(document.get("items"), list):
@@ -296,6 +324,28 @@ def _v3_pod_spec(
                 )
             target.setdefault(key, value)
     return _mapping(wrapper.get("spec"), "spec.podSpec.spec", required=True)
+
+
+def _json_compatible(value: object, path: str, *, depth: int, budget: list[int]) -> None:
+    """Refuse what JSON (and so the Kubernetes API) cannot hold, too deep or too large a
+    document, before anything serializes it."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _Invalid(path, f"more than {MAX_DOCUMENT_VALUES} values (YAML aliases?)")
+    if depth > MAX_JSON_DEPTH:
+        raise _Invalid(path, f"nests deeper than {MAX_JSON_DEPTH} levels")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _Invalid(path, f"key {key!r} must be a string")
+            _json_compatible(item, f"{path}.{key}" if path else key, depth=depth + 1, budget=budget)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _json_compatible(item, f"{path}[{index}]", depth=depth + 1, budget=budget)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise _Invalid(path, "must be a finite number")
+    elif value is not None and not isinstance(value, (str, bool, int, float)):
+        raise _Invalid(path, f"a {type(value).__name__} has no JSON form")
 
 
 def _mapping(value: object, path: str, *, required: bool = False) -> Mapping[str, Any]:
