@@ -111,9 +111,12 @@ async def apply_manifests(
     outcomes = _first_definitions(documents)
     async with session_factory() as session:
         cluster_ids = await _target_clusters(session, options.cluster_ids)
+        existing = await _existing_checks(session, [o.spec for o in outcomes if o.spec])
     for outcome in outcomes:
         if outcome.action is ApplyAction.CREATED and outcome.spec is not None:
-            await _try(session_factory, outcome, options.source, cluster_ids)
+            current = existing.get(outcome.spec.key)
+            if not _compare(outcome, current, options.source):
+                await _try(session_factory, outcome, options.source, cluster_ids)
     if options.prune:
         outcomes += await _prunable(session_factory, outcomes, options.source)
     if options.dry_run or (
@@ -180,9 +183,40 @@ async def _target_clusters(
     return list((await session.exec(select(Cluster.id).order_by(col(Cluster.name)))).all())
 
 
-async def _existing(session: AsyncSession, spec: CheckSpec) -> Check | None:
-    query = select(Check).where(Check.namespace == spec.namespace, Check.name == spec.name)
-    return (await session.exec(query)).first()
+async def _existing_checks(session: AsyncSession, specs: Sequence[CheckSpec]) -> dict[str, Check]:
+    """The checks the documents name, in one query per few hundred names."""
+    found: dict[str, Check] = {}
+    names = sorted({spec.name for spec in specs})
+    wanted = {spec.key for spec in specs}
+    for start in range(0, len(names), 500):
+        query = select(Check).where(col(Check.name).in_(names[start : start + 500]))
+        for check in (await session.exec(query)).all():
+            key = f"{check.namespace}/{check.name}"
+            if key in wanted:
+                found[key] = check
+    return found
+
+
+def _compare(outcome: DocumentOutcome, existing: Check | None, source: str) -> bool:
+    """Fill in the diff and, for an existing check, whether it changes; True when it does not
+    (nothing is left to try)."""
+    assert outcome.spec is not None
+    if existing is None:
+        outcome.diff = spec_diff(None, outcome.spec, outcome.spec.key)
+        return False
+    outcome.check_id = existing.id
+    current = spec_of(existing)
+    if current == outcome.spec and existing.source == source:
+        outcome.action = ApplyAction.UNCHANGED
+        return True
+    outcome.diff = spec_diff(current, outcome.spec, outcome.spec.key)
+    outcome.action = ApplyAction.UPDATED
+    if existing.source != source:
+        outcome.notes.append(
+            f"taken over from {_source_name(existing.source)}: "
+            "`apply --prune` of that source no longer deletes it"
+        )
+    return False
 
 
 async def _try(
@@ -191,26 +225,10 @@ async def _try(
     source: str,
     cluster_ids: list[uuid.UUID],
 ) -> None:
-    """Decide the outcome of one document, writing nothing."""
+    """Validate one creation or update with the check services, writing nothing."""
     assert outcome.spec is not None
     async with session_factory() as session:
         try:
-            existing = await _existing(session, outcome.spec)
-            if existing is not None:
-                outcome.check_id = existing.id
-                current = spec_of(existing)
-                outcome.diff = spec_diff(current, outcome.spec, outcome.spec.key)
-                if current == outcome.spec and existing.source == source:
-                    outcome.action = ApplyAction.UNCHANGED
-                    return
-                outcome.action = ApplyAction.UPDATED
-                if existing.source != source:
-                    outcome.notes.append(
-                        f"taken over from {_source_name(existing.source)}: "
-                        "`apply --prune` of that source no longer deletes it"
-                    )
-            else:
-                outcome.diff = spec_diff(None, outcome.spec, outcome.spec.key)
             await _write(session, outcome, source, cluster_ids)
         except PatrolError as error:
             outcome.action = ApplyAction.INVALID

@@ -235,7 +235,7 @@ def test_alias_bombs_and_deep_nesting_are_refused() -> None:
     )
     [document] = parse_stream(bomb, "bomb.yaml")
     assert document.error is not None and "more than 100000 values" in document.error.message
-    [deep] = parse_stream("[" * 5000 + "]" * 5000, "deep.yaml")
+    [deep] = parse_stream("a: " + "[" * 5000 + "]" * 5000, "deep.yaml")
     assert deep.error is not None and "nests deeper" in deep.error.message
     [nested] = parse_stream("a: " + "[" * 80 + "]" * 80, "nested.yaml")
     assert nested.error is not None and "nests deeper than 64 levels" in nested.error.message

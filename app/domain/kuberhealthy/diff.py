@@ -9,6 +9,8 @@ import yaml
 from app.domain.kuberhealthy.export import ManifestFormat, to_manifest
 from app.domain.kuberhealthy.spec import CheckSpec
 
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
 
 def spec_diff(current: CheckSpec | None, desired: CheckSpec | None, label: str) -> str:
     """Empty when nothing changes; `current` None is a creation, `desired` None a deletion."""
@@ -26,6 +28,6 @@ def spec_diff(current: CheckSpec | None, desired: CheckSpec | None, label: str) 
 def _lines(spec: CheckSpec | None) -> list[str]:
     if spec is None:
         return []
-    return yaml.safe_dump(to_manifest(spec, ManifestFormat.V3), sort_keys=False).splitlines(
-        keepends=True
-    )
+    return yaml.dump(
+        to_manifest(spec, ManifestFormat.V3), Dumper=_DUMPER, sort_keys=False
+    ).splitlines(keepends=True)

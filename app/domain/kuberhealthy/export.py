@@ -68,8 +68,9 @@ def to_manifest(spec: CheckSpec, manifest_format: ManifestFormat) -> dict[str, A
 def dump_manifests(specs: Iterable[CheckSpec], manifest_format: ManifestFormat) -> str:
     """One YAML stream, checks in namespace/name order."""
     ordered = sorted(specs, key=lambda spec: (spec.namespace, spec.name))
-    return yaml.safe_dump_all(
+    return yaml.dump_all(
         (to_manifest(spec, manifest_format) for spec in ordered),
+        Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
         sort_keys=False,
         default_flow_style=False,
         explicit_start=True,

@@ -79,7 +79,10 @@ _SERVER_METADATA = {
 MAX_DOCUMENT_VALUES = 100_000
 
 
-class _KubernetesLoader(yaml.SafeLoader):
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it
+
+
+class _KubernetesLoader(_BaseLoader):  # type: ignore[valid-type,misc]
     """YAML as Kubernetes reads it: JSON-compatible values, so `2024-01-01` stays a string."""
 
 
