@@ -26,7 +26,7 @@ mutation Apply($files: [ManifestFileInput!], $dryRun: Boolean!, $prune: Boolean!
   applyManifests(files: $files, dryRun: $dryRun, prune: $prune, partial: $partial,
                  source: $source, clusterIds: $clusterIds) {
     applied
-    documents { action file index kind namespace name diff notes errorField errorMessage }
+    documents { action file index item kind namespace name diff notes errorField errorMessage }
   }
 }
 """
@@ -174,7 +174,8 @@ def _report(result: dict[str, Any], *, dry_run: bool, partial: bool) -> int:
     for document in result["documents"]:
         action = str(document["action"]).lower()
         counts[action] = counts.get(action, 0) + 1
-        where = f"{document['file']}[{document['index']}] " if document["file"] else ""
+        item = "" if document["item"] is None else f".items[{document['item']}]"
+        where = f"{document['file']}[{document['index']}]{item} " if document["file"] else ""
         what = " ".join(
             part
             for part in (

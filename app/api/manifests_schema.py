@@ -32,6 +32,9 @@ class ManifestDocumentResultType:
     action: ApplyAction
     file: str | None = strawberry.field(description="Null for a check deleted by prune.")
     index: int | None = strawberry.field(description="The document's 0-based position in its file.")
+    item: int | None = strawberry.field(
+        description="The position among the items of a List document (kubectl's `-o yaml`)."
+    )
     kind: str | None
     namespace: str | None
     name: str | None
@@ -47,6 +50,7 @@ class ManifestDocumentResultType:
             action=outcome.action,
             file=outcome.ref.file if outcome.ref else None,
             index=outcome.ref.index if outcome.ref else None,
+            item=outcome.ref.item if outcome.ref else None,
             kind=outcome.kind,
             namespace=outcome.namespace,
             name=outcome.name,

@@ -239,3 +239,36 @@ def test_alias_bombs_and_deep_nesting_are_refused() -> None:
     assert deep.error is not None and "nests deeper" in deep.error.message
     [nested] = parse_stream("a: " + "[" * 80 + "]" * 80, "nested.yaml")
     assert nested.error is not None and "nests deeper than 64 levels" in nested.error.message
+
+
+def test_a_list_from_kubectl_is_read_item_by_item_with_server_fields_noted() -> None:
+    text = """
+apiVersion: v1
+kind: List
+items:
+- apiVersion: comcast.github.io/v1
+  kind: KuberhealthyCheck
+  metadata:
+    name: http
+    namespace: kuberhealthy
+    uid: 4c1b
+    resourceVersion: "123"
+    creationTimestamp: "2024-01-01T00:00:00Z"
+  spec:
+    runInterval: 5m
+    timeout: 1m
+    podSpec: {containers: [{name: a, image: x}]}
+  status: {}
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: c}
+"""
+    check, config_map = parse_stream(text, "kubectl.yaml")
+    assert str(check.ref) == "kubectl.yaml[0].items[0]" and check.spec is not None
+    assert check.notes == [
+        "status ignored: Patrol keeps its own",
+        "metadata.uid ignored: set by Kubernetes",
+        "metadata.resourceVersion ignored: set by Kubernetes",
+        "metadata.creationTimestamp ignored: set by Kubernetes",
+    ]
+    assert str(config_map.ref) == "kubectl.yaml[0].items[1]" and config_map.skipped

@@ -77,6 +77,7 @@ _SERVER_METADATA = {
 # At most this many values in one document (a pod spec is a few hundred): YAML aliases can make
 # a small text stand for an exponentially large document.
 MAX_DOCUMENT_VALUES = 100_000
+MAX_STREAM_VALUES = 1_000_000
 
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it
@@ -98,9 +99,12 @@ class DocumentRef:
 
     file: str
     index: int
+    # The position among a List's items (`kubectl get ... -o yaml` writes one List).
+    item: int | None = None
 
     def __str__(self) -> str:
-        return f"{self.file}[{self.index}]"
+        inside = "" if self.item is None else f".items[{self.item}]"
+        return f"{self.file}[{self.index}]{inside}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,11 +136,17 @@ def parse_stream(text: str, file: str) -> list[ParsedDocument]:
     """Every document of a YAML stream, in order. A YAML syntax error ends the stream with one
     invalid document at the position where it occurred. Empty documents are left out."""
     parsed: list[ParsedDocument] = []
+    budget = [MAX_STREAM_VALUES]
     read = 0
     try:
         for document in yaml.load_all(text, Loader=_KubernetesLoader):
-            if document is not None:
-                parsed.append(parse_document(document, DocumentRef(file, read)))
+            if _is_list(document):
+                parsed.extend(
+                    parse_document(item, DocumentRef(file, read, position), budget)
+                    for position, item in enumerate(document["items"])
+                )
+            elif document is not None:
+                parsed.append(parse_document(document, DocumentRef(file, read), budget))
             read += 1
     except RecursionError:
         parsed.append(
@@ -158,23 +168,34 @@ def parse_stream(text: str, file: str) -> list[ParsedDocument]:
     return parsed
 
 
-def parse_document(document: object, ref: DocumentRef) -> ParsedDocument:
+def _is_list(document: object) -> bool:
+    return (
+        isinstance(document, Mapping)
+        and isinstance(document.get("kind"), str)
+        and document["kind"].endswith("List")
+        and isinstance(document.get("items"), list)
+    )
+
+
+def parse_document(
+    document: object, ref: DocumentRef, stream_budget: list[int] | None = None
+) -> ParsedDocument:
+    """One document; `stream_budget` bounds the values read over a whole stream."""
     if not isinstance(document, Mapping):
         return ParsedDocument(
             ref=ref, error=ManifestError("", "a document must be a Kubernetes object (a mapping)")
         )
+    remaining = MAX_STREAM_VALUES if stream_budget is None else stream_budget[0]
+    budget = [min(MAX_DOCUMENT_VALUES, remaining)]
     try:
-        _json_compatible(document, "", depth=0, budget=[MAX_DOCUMENT_VALUES])
+        _json_compatible(document, "", depth=0, budget=budget)
     except _Invalid as invalid:
         return ParsedDocument(ref=ref, error=invalid.error)
+    finally:
+        if stream_budget is not None:
+            stream_budget[0] = max(0, remaining - (min(MAX_DOCUMENT_VALUES, remaining) - budget[0]))
     kind = document.get("kind")
     api_version = document.get("apiVersion")
-    if kind == "List" and isinstance(document.get("items"), list):
-        return ParsedDocument(
-            ref=ref,
-            kind="List",
-            notes=["a List is not read: write its items as separate documents"],
-        )
     try:
         manifest_kind = ManifestKind(kind) if isinstance(kind, str) else None
     except ValueError:
@@ -334,7 +355,7 @@ def _json_compatible(value: object, path: str, *, depth: int, budget: list[int])
     document, before anything serializes it."""
     budget[0] -= 1
     if budget[0] < 0:
-        raise _Invalid(path, f"more than {MAX_DOCUMENT_VALUES} values (YAML aliases?)")
+        raise _Invalid(path, f"more than {MAX_DOCUMENT_VALUES} values in all (YAML aliases?)")
     if depth > MAX_JSON_DEPTH:
         raise _Invalid(path, f"nests deeper than {MAX_JSON_DEPTH} levels")
     if isinstance(value, Mapping):
