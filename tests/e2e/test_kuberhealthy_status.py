@@ -148,6 +148,11 @@ async def test_the_status_json_matches_kuberhealthys_and_filters_by_namespace(
     assert list(filtered["CheckDetails"]) == ["kuberhealthy/http"]
     assert list(filtered["JobDetails"]) == ["default/kh-test-job"]
 
+    one_cluster = await get(api_stack, "/json?cluster=local", **token)
+    assert one_cluster.json() == response.json()
+    unknown = (await get(api_stack, "/json?cluster=elsewhere", **token)).json()
+    assert (unknown["OK"], unknown["CheckDetails"], unknown["JobDetails"]) == (True, {}, {})
+
     root = await get(api_stack, "/", accept="application/json", **token)
     assert root.status_code == 200 and root.json() == response.json()
     browser = await get(api_stack, "/", accept="text/html")
