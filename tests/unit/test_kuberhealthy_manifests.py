@@ -6,6 +6,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.domain.kuberhealthy.diff import spec_diff
 from app.domain.kuberhealthy.export import ManifestFormat, compact_duration, dump_manifests
@@ -272,3 +274,36 @@ items:
         "metadata.creationTimestamp ignored: set by Kubernetes",
     ]
     assert str(config_map.ref) == "kubectl.yaml[0].items[1]" and config_map.skipped
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "apiVersion: comcast.github.io/v1\n",
+                "kind: KuberhealthyCheck\n",
+                "kind: HealthCheck\n",
+                "apiVersion: kuberhealthy.github.io/v2\n",
+                "metadata: {name: a}\n",
+                "spec: {podSpec: {containers: [{name: a, image: x}]}}\n",
+                "spec:\n  timeout: !!float abc\n",
+                "spec: {runInterval: 1e400}\n",
+                "spec: {extraLabels: [1]}\n",
+                "x: &a [*a]\n",
+                "---\n",
+                "? [a, b]\n: c\n",
+                "{",
+                "- ",
+                "\t",
+                "!!binary x\n",
+                "2024-01-01\n",
+            ]
+        )
+        | st.text(max_size=40),
+        max_size=12,
+    )
+)
+def test_any_text_gives_documents_or_errors_never_an_exception(parts: list[str]) -> None:
+    for document in parse_stream("".join(parts), "fuzz.yaml"):
+        assert document.spec is not None or document.error is not None or document.skipped

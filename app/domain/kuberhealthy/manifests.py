@@ -155,6 +155,13 @@ def parse_stream(text: str, file: str) -> list[ParsedDocument]:
                 error=ManifestError("", f"nests deeper than {MAX_JSON_DEPTH} levels"),
             )
         )
+    except (ValueError, TypeError) as error:
+        # An explicit tag on a value it cannot hold (`!!float abc`, `!!int x`).
+        parsed.append(
+            ParsedDocument(
+                ref=DocumentRef(file, read), error=ManifestError("", f"not valid YAML: {error}")
+            )
+        )
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
