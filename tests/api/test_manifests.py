@@ -7,7 +7,13 @@ from typing import Any
 import pytest
 
 from app.domain.access import Role
-from tests.api.builders import CREATE_CLUSTER, cluster_input, error_codes
+from tests.api.builders import (
+    CREATE_CHECK,
+    CREATE_CLUSTER,
+    check_input,
+    cluster_input,
+    error_codes,
+)
 from tests.api.conftest import ExecuteAs
 from tests.kuberhealthy.examples import ALL, DEPLOYMENT_CHECK, HTTP_CHECK, KH_JOB, V3_HEALTH_CHECK
 
@@ -24,7 +30,7 @@ mutation($files: [ManifestFileInput!], $yaml: String, $dryRun: Boolean! = false,
 EXPORT = "query($format: ManifestFormat!, $source: String) { kuberhealthyManifests(format: $format, source: $source) }"
 CHECKS = """
 query { checks(first: 100) { nodes { name namespace version runInterval timeout podSpec
-  extraLabels extraAnnotations labels clusters { name } } } }
+  extraLabels extraAnnotations labels source clusters { name } } } }
 """
 RUNS = "query { runs(first: 10) { nodes { trigger check { name } cluster { name } } } }"
 
@@ -218,3 +224,25 @@ async def test_a_viewer_may_export_but_not_apply(execute_as: ExecuteAs) -> None:
     assert error_codes(refused) == [("FORBIDDEN", None)]
     exported = await execute(EXPORT, {"format": "V3"})
     assert exported.errors is None
+
+
+async def test_a_check_made_through_the_api_is_taken_over_but_never_pruned(
+    gql: Any, cluster: str
+) -> None:
+    await gql(CREATE_CHECK, {"input": check_input("ping", [cluster])})
+    http = files(HTTP_CHECK)
+    taken = await gql(APPLY, {"files": http, "prune": True})
+    assert actions(taken) == [("CREATED", "http")]
+    assert sorted(await checks_by_name(gql)) == ["http", "ping"]
+    assert (await checks_by_name(gql))["ping"]["source"] is None
+
+    as_manifest = (
+        HTTP_CHECK.read_text()
+        .replace("name: http\n", "name: ping\n")
+        .replace("namespace: kuberhealthy", "namespace: patrol")
+    )
+    adopted = await gql(APPLY, {"yaml": as_manifest})
+    [document] = adopted["applyManifests"]["documents"]
+    assert document["action"] == "UPDATED"
+    assert "taken over from the API" in document["notes"][-1]
+    assert (await checks_by_name(gql))["ping"]["source"] == "repo"
