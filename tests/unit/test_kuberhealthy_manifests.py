@@ -34,8 +34,11 @@ def test_the_v2_http_check_maps_every_field_and_clamps_a_timeout_longer_than_the
         {"name": "CHECK_URL", "value": "http://google.com"}
     ]
     assert spec.pod_spec["terminationGracePeriodSeconds"] == 5
+    assert "restartPolicy" not in spec.pod_spec["containers"][0]
     assert document.notes == [
-        "spec.timeout: 10m is longer than spec.runInterval (5m); the timeout is the run interval instead"
+        "spec.timeout: 10m is longer than spec.runInterval (5m); the timeout is the run interval instead",
+        "spec.podSpec.containers[0].restartPolicy ignored: Kubernetes allows it only on init "
+        "containers (Kuberhealthy dropped it too)",
     ]
 
 

@@ -297,11 +297,34 @@ def _check_spec(document: Mapping[str, Any], kind: ManifestKind, notes: list[str
         namespace=namespace,
         timeout=timeout,
         run_interval=run_interval,
-        pod_spec=dict(pod_spec),
+        pod_spec=_without_container_restart_policies(pod_spec, kind, notes),
         extra_labels=extra_labels,
         extra_annotations=extra_annotations,
         labels=labels,
     )
+
+
+def _without_container_restart_policies(
+    pod_spec: Mapping[str, Any], kind: ManifestKind, notes: list[str]
+) -> dict[str, Any]:
+    """Kuberhealthy's own examples set `restartPolicy` on a container, which its Kubernetes
+    client dropped; an API server today refuses it on anything but an init container."""
+    spec = dict(pod_spec)
+    containers = spec.get("containers")
+    if not isinstance(containers, list):
+        return spec
+    prefix = "spec.podSpec.spec" if kind is ManifestKind.HEALTH_CHECK else "spec.podSpec"
+    cleaned: list[Any] = []
+    for index, container in enumerate(containers):
+        if isinstance(container, Mapping) and "restartPolicy" in container:
+            notes.append(
+                f"{prefix}.containers[{index}].restartPolicy ignored: Kubernetes allows it only "
+                "on init containers (Kuberhealthy dropped it too)"
+            )
+            container = {key: value for key, value in container.items() if key != "restartPolicy"}
+        cleaned.append(container)
+    spec["containers"] = cleaned
+    return spec
 
 
 def _v3_run_interval(spec: Mapping[str, Any], notes: list[str]) -> timedelta | None:
