@@ -9,6 +9,7 @@ one transaction that commits. Unlike the other check use cases it opens its own 
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import uuid
 from collections.abc import Sequence
@@ -107,7 +108,8 @@ async def apply_manifests(
     session_factory: SessionFactory, files: Sequence[ManifestFile], options: ApplyOptions
 ) -> ApplyResult:
     _validate_source(options.source)
-    documents = [document for file in files for document in parse_stream(file.text, file.name)]
+    # A megabyte of YAML takes a while to read: not on the event loop.
+    documents = await asyncio.to_thread(_parse_all, files)
     outcomes = _first_definitions(documents)
     async with session_factory() as session:
         cluster_ids = await _target_clusters(session, options.cluster_ids)
@@ -137,6 +139,10 @@ async def export_specs(session: AsyncSession, *, source: str | None = None) -> l
     if source is not None:
         query = query.where(Check.source == source)
     return [spec_of(check) for check in (await session.exec(query)).all()]
+
+
+def _parse_all(files: Sequence[ManifestFile]) -> list[ParsedDocument]:
+    return [document for file in files for document in parse_stream(file.text, file.name)]
 
 
 def _validate_source(source: str) -> None:
