@@ -1,7 +1,7 @@
 """check source: where an applied manifest came from (for apply --prune)
 
 Revision ID: 7b2e4c1d9a30
-Revises: 5a3f59eabed6
+Revises: 4130a6d82d43
 Create Date: 2026-11-26 14:20:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "7b2e4c1d9a30"
-down_revision: str | Sequence[str] | None = "5a3f59eabed6"
+down_revision: str | Sequence[str] | None = "4130a6d82d43"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
