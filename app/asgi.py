@@ -22,6 +22,8 @@ from app.supervision import LoopControl
 
 log = get_logger(__name__)
 REPORT_BATCHER = "report-batcher"
+# The largest request body the API takes (GraphQL included).
+MAX_REQUEST_BYTES = 1024 * 1024
 
 
 def create_app(runtime: Runtime) -> Litestar:
@@ -62,6 +64,6 @@ def create_app(runtime: Runtime) -> Litestar:
             *status_handlers(runtime),
         ],
         lifespan=[enqueue_housekeeping, record_reports],
-        request_max_body_size=1024 * 1024,
+        request_max_body_size=MAX_REQUEST_BYTES,
         logging_config=None,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +19,8 @@ from app.domain.kuberhealthy.manifests import parse_stream
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 # From this many files on, reading them shows a progress bar.
 PROGRESS_FROM_FILES = 20
+# The API takes requests of at most this size (app.asgi.MAX_REQUEST_BYTES).
+API_MAX_REQUEST_BYTES = 1024 * 1024
 _ORDER = ("created", "updated", "unchanged", "deleted", "skipped", "invalid")
 
 APPLY = """
@@ -90,6 +93,7 @@ def register(cli: typer.Typer, data_dir: Callable[[], Path]) -> None:
                 "source": source or _default_source(filename),
                 "clusterIds": cluster_ids,
             }
+            _refuse_oversized(variables)
             with Console(stderr=True).status(f"applying {len(files)} file(s)"):
                 result = patrol.execute(APPLY, variables)["applyManifests"]
         except ClientError as error:
@@ -156,6 +160,15 @@ def _read_all(given: list[str]) -> list[dict[str, str]]:
     if len(paths) >= PROGRESS_FROM_FILES:
         console.print(f"read {len(paths)} files, {documents} documents")
     return files
+
+
+def _refuse_oversized(variables: dict[str, Any]) -> None:
+    size = len(json.dumps({"query": APPLY, "variables": variables}).encode())
+    if size > API_MAX_REQUEST_BYTES:
+        raise ClientError(
+            f"these manifests make a request of {size} bytes; Patrol takes at most "
+            f"{API_MAX_REQUEST_BYTES} per apply: apply them in parts, each with its own --source"
+        )
 
 
 def _default_source(given: list[str]) -> str:

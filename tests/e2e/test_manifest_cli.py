@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from app.asgi import MAX_REQUEST_BYTES
+from app.cli_manifests import API_MAX_REQUEST_BYTES
 from app.domain.access import Role
 from tests.fixtures.access import issue_api_token
 from tests.fixtures.stack import PatrolStack, graphql
@@ -162,3 +164,21 @@ async def test_a_large_directory_shows_its_progress(
     assert applied.returncode == 0, applied.stderr
     assert "read 25 files, 25 documents" in applied.stderr
     assert applied.stdout.splitlines()[-1] == "25 created"
+
+
+def test_manifests_too_large_for_one_request_are_refused_before_sending(tmp_path: Path) -> None:
+    assert API_MAX_REQUEST_BYTES == MAX_REQUEST_BYTES
+    big = tmp_path / "big.yaml"
+    big.write_text(HTTP_CHECK.read_text() + "# " + "x" * MAX_REQUEST_BYTES + "\n")
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("PATROL_")}
+    # Nothing listens there: the refusal comes first.
+    environment |= {"PATROL_SERVER": "http://127.0.0.1:9", "PATROL_TOKEN": "patrol_x"}
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "apply", "-f", str(big)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "apply them in parts, each with its own --source" in result.stderr
