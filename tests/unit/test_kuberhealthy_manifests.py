@@ -310,3 +310,20 @@ items:
 def test_any_text_gives_documents_or_errors_never_an_exception(parts: list[str]) -> None:
     for document in parse_stream("".join(parts), "fuzz.yaml"):
         assert document.spec is not None or document.error is not None or document.skipped
+
+
+@pytest.mark.parametrize("manifest_format", list(ManifestFormat))
+def test_metadata_labels_are_the_checks_labels_and_survive_an_export(
+    manifest_format: ManifestFormat,
+) -> None:
+    text = """
+apiVersion: comcast.github.io/v1
+kind: KuberhealthyCheck
+metadata: {name: a, namespace: ns, labels: {team: sre, tier: "1"}}
+spec: {runInterval: 90s, timeout: 1m, podSpec: {containers: [{name: a, image: x}]}}
+"""
+    [document] = parse_stream(text, "f.yaml")
+    assert document.spec is not None and document.spec.labels == {"team": "sre", "tier": "1"}
+    [again] = parse_stream(dump_manifests([document.spec], manifest_format), "export.yaml")
+    assert again.spec == document.spec
+    assert "runInterval: 1m30s" in dump_manifests([document.spec], manifest_format)
