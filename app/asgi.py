@@ -17,10 +17,13 @@ from app.report_endpoint import report_handlers
 from app.runtime import Runtime
 from app.services.dispatch import QueueDispatcher
 from app.services.report_batcher import ReportBatcher
+from app.status_endpoint import status_handlers
 from app.supervision import LoopControl
 
 log = get_logger(__name__)
 REPORT_BATCHER = "report-batcher"
+# The largest request body the API takes (GraphQL included).
+MAX_REQUEST_BYTES = 1024 * 1024
 
 
 def create_app(runtime: Runtime) -> Litestar:
@@ -54,8 +57,13 @@ def create_app(runtime: Runtime) -> Litestar:
             await runtime.loops.stop(REPORT_BATCHER)
 
     return Litestar(
-        route_handlers=[controller, *health_handlers(runtime), *report_handlers(runtime, batcher)],
+        route_handlers=[
+            controller,
+            *health_handlers(runtime),
+            *report_handlers(runtime, batcher),
+            *status_handlers(runtime),
+        ],
         lifespan=[enqueue_housekeeping, record_reports],
-        request_max_body_size=1024 * 1024,
+        request_max_body_size=MAX_REQUEST_BYTES,
         logging_config=None,
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
+from arq.constants import default_queue_name
 from arq.cron import CronJob, cron
 from arq.worker import Retry, Worker, func
 
@@ -60,6 +61,10 @@ class JobQueue:
 
     async def queued_job_ids(self) -> list[str]:
         return [job.job_id for job in await self._pool.queued_jobs() if job.job_id]
+
+    async def depth(self) -> int:
+        """Jobs waiting in the queue (deferred ones included)."""
+        return int(await self._pool.zcard(default_queue_name))
 
     async def ping(self) -> None:
         await self._pool.ping()

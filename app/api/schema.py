@@ -24,6 +24,7 @@ from strawberry.types import ExecutionContext
 from app.api.access_schema import AccessMutation, AccessQuery
 from app.api.errors import ErrorCodes, OperationRefused, QueryTooLarge, is_expected, with_code
 from app.api.limits import OperationLimits, OperationLimitsExtension
+from app.api.manifests_schema import ManifestMutation, ManifestQuery
 from app.api.mutations import Mutation
 from app.api.queries import Query
 from app.logging import get_logger
@@ -75,8 +76,8 @@ def _is_refusal(error: GraphQLError) -> bool:
     )
 
 
-RootQuery = merge_types("Query", (Query, AccessQuery))
-RootMutation = merge_types("Mutation", (Mutation, AccessMutation))
+RootQuery = merge_types("Query", (Query, AccessQuery, ManifestQuery))
+RootMutation = merge_types("Mutation", (Mutation, AccessMutation, ManifestMutation))
 
 
 def create_schema(limits: OperationLimits) -> PatrolSchema:

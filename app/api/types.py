@@ -89,6 +89,9 @@ class CheckType:
     timeout: str = strawberry.field(description="Go duration after which a run times out.")
     timeout_seconds: float
     enabled: bool
+    source: str | None = strawberry.field(
+        description="Where `patrol apply` / `applyManifests` read it from; null if made by the API."
+    )
     version: int = strawberry.field(description="Incremented on every edit.")
     created_at: datetime
     updated_at: datetime
@@ -110,6 +113,7 @@ class CheckType:
             timeout=_go_duration(check.timeout_seconds) or "0s",
             timeout_seconds=check.timeout_seconds,
             enabled=check.enabled,
+            source=check.source,
             version=check.version,
             created_at=check.created_at,
             updated_at=check.updated_at,

@@ -14,8 +14,8 @@ from app.domain.manifest import PodLaunch, build_pod_manifest, pod_name, reporti
 from app.domain.run_lifecycle import EXECUTION, FailureReason, execution_error
 from app.keyring import Keyring
 from app.logging import get_logger
-from app.metrics import RUNS_LAUNCHED
-from app.models import Check, Cluster, Run, RunStatus
+from app.metrics import RUNS_LAUNCHED, SCHEDULER_LAG
+from app.models import Check, Cluster, Run, RunStatus, RunTrigger
 from app.models.columns import utcnow
 from app.services import run_state
 from app.services.followups import enqueue_finalize
@@ -146,5 +146,7 @@ async def launch(runtime: Execution, run_id: uuid.UUID, *, retry_in: float) -> L
         log.warning("pod creation failed", run_id=str(run_id), error=str(error))
         return LaunchResult.FAILED
     RUNS_LAUNCHED.labels(trigger=plan.run.trigger.value).inc()
+    if plan.run.trigger is RunTrigger.SCHEDULE:
+        SCHEDULER_LAG.observe(max(0.0, (utcnow() - plan.run.scheduled_at).total_seconds()))
     log.info("run launched", run_id=str(run_id), check=plan.check.name, cluster=plan.cluster.name)
     return LaunchResult.LAUNCHED

@@ -19,6 +19,7 @@ EXPECTED_ROLES = {
         "me": Role.VIEWER,
         "apiTokens": Role.ADMIN,
         "auditLog": Role.ADMIN,
+        "kuberhealthyManifests": Role.VIEWER,
     },
     "Mutation": {
         "createCluster": Role.ADMIN,
@@ -32,6 +33,7 @@ EXPECTED_ROLES = {
         "triggerCheck": Role.EDITOR,
         "createApiToken": Role.ADMIN,
         "revokeApiToken": Role.ADMIN,
+        "applyManifests": Role.EDITOR,
     },
 }
 

@@ -67,6 +67,10 @@ OPERATIONS: dict[str, Operation] = {
         'mutation { createApiToken(input: {name: "not a name", role: VIEWER}) { token } }', {}
     ),
     "revokeApiToken": Operation(f'mutation {{ revokeApiToken(id: "{MISSING}") {{ id }} }}', {}),
+    "kuberhealthyManifests": Operation("{ kuberhealthyManifests }", {}),
+    "applyManifests": Operation(
+        'mutation { applyManifests(yaml: "", dryRun: true) { applied } }', {}
+    ),
 }
 
 
