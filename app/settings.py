@@ -97,8 +97,9 @@ class Settings(BaseSettings):
     )
     hourly_rollup_retention_days: int = Field(
         default=90,
-        ge=1,
-        description="Hourly rollup buckets are kept this long; older windows are read from daily ones.",
+        ge=31,
+        description="Hourly rollup buckets are kept this long (windows up to 7 days within the last "
+        "31 days are read from them; the rest from daily buckets).",
     )
     retention_batch_size: int = Field(
         default=1_000,

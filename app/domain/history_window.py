@@ -26,8 +26,10 @@ _PRESETS: dict[UptimeWindow, tuple[RollupStep, int]] = {
     UptimeWindow.D30: (RollupStep.DAY, 30),
     UptimeWindow.D365: (RollupStep.DAY, 365),
 }
-# A custom range this short (and recent enough for hourly buckets to be kept) is read hourly.
+# A custom range this short and this recent is read from hourly buckets, which are therefore kept
+# at least HOURLY_REACH (see PATROL_HOURLY_ROLLUP_RETENTION_DAYS).
 HOURLY_UP_TO = timedelta(days=7)
+HOURLY_REACH = timedelta(days=31)
 # A series may not have more points than this (a year of days fits; a year of hours does not).
 MAX_POINTS = 1_000
 
@@ -42,12 +44,12 @@ class Span:
     end: datetime  # exclusive, a bucket end or `now`
     step: RollupStep
 
+    @property
+    def points(self) -> int:
+        return -(-(self.end - self.start) // self.step.length)
+
     def bucket_starts(self) -> list[datetime]:
-        starts, at = [], self.start
-        while at < self.end:
-            starts.append(at)
-            at += self.step.length
-        return starts
+        return [self.start + self.step.length * n for n in range(self.points)]
 
 
 def preset_span(window: UptimeWindow, now: datetime) -> Span:
@@ -56,12 +58,12 @@ def preset_span(window: UptimeWindow, now: datetime) -> Span:
     return Span(current - step.length * (buckets - 1), now, step)
 
 
-def custom_span(start: datetime, end: datetime, now: datetime, *, hourly_kept: timedelta) -> Span:
+def custom_span(start: datetime, end: datetime, now: datetime) -> Span:
     if start.tzinfo is None or end.tzinfo is None:
         raise WindowError("from and to need a UTC offset, e.g. 2024-01-01T00:00:00Z")
     if start >= end:
         raise WindowError("from must be before to")
-    hourly = end - start <= HOURLY_UP_TO and start >= now - hourly_kept
+    hourly = end - start <= HOURLY_UP_TO and start >= now - HOURLY_REACH
     step = RollupStep.HOUR if hourly else RollupStep.DAY
     return Span(bucket_start(start, step), bucket_end(end, step), step)
 
@@ -71,8 +73,6 @@ def resolve_span(
     start: datetime | None,
     end: datetime | None,
     now: datetime,
-    *,
-    hourly_kept: timedelta,
 ) -> Span:
     """A preset window, or a custom range [start, end); never both."""
     if start is None and end is None:
@@ -81,16 +81,19 @@ def resolve_span(
         raise WindowError("give either a window or from and to, not both")
     if start is None or end is None:
         raise WindowError("a custom range needs both from and to")
-    return custom_span(start, end, now, hourly_kept=hourly_kept)
+    return custom_span(start, end, now)
 
 
-def with_step(span: Span, step: RollupStep | None) -> Span:
-    """The same span read at another step, for a chart; too many points are refused."""
+def with_step(span: Span, step: RollupStep | None, now: datetime) -> Span:
+    """The same span read at another step, for a chart; too many points are refused, and so are
+    hours older than hourly buckets are sure to be kept."""
     if step is None or step is span.step:
         chosen = span
     else:
         chosen = Span(bucket_start(span.start, step), bucket_end(span.end, step), step)
-    if len(chosen.bucket_starts()) > MAX_POINTS:
+    if chosen.step is RollupStep.HOUR and chosen.start < now - HOURLY_REACH:
+        raise WindowError(f"hourly points reach back {HOURLY_REACH.days} days at most: use DAY")
+    if chosen.points > MAX_POINTS:
         raise WindowError(
             f"more than {MAX_POINTS} points: choose a longer step or a shorter window"
         )

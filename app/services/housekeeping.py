@@ -77,7 +77,7 @@ async def prune_history(
         (RollupStep.DAY, retention.daily_rollups),
     ):
         for kind, table in (
-            (f"{step.value}ly_rollups", _table(RunRollup)),
+            ("hourly_rollups" if step is RollupStep.HOUR else "daily_rollups", _table(RunRollup)),
             ("rollup_bins", _table(RunRollupBin)),
         ):
             key = [column for column in table.primary_key.columns]
