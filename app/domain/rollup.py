@@ -4,7 +4,8 @@ mergeable (pure: no I/O, no clock).
 A bucket holds additive counters only, so buckets can be filled by commutative upserts in any
 order and summed over any window. A p95 is not additive: each bucket keeps a small histogram over
 fixed log-scale bins (`BINS_PER_OCTAVE` per doubling from 1 ms), which merge by addition; the p95
-read from merged bins is within one bin (about 19 %) of the true value, clamped to [min, max].
+read from merged bins (the geometric middle of its bin) is within about 9 % of the true value,
+clamped to [min, max].
 """
 
 from __future__ import annotations

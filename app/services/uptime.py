@@ -52,13 +52,23 @@ class Point:
     figures: Figures
 
 
-async def uptime(
-    session: AsyncSession, check_id: uuid.UUID, span: Span, cluster_id: uuid.UUID | None = None
-) -> Uptime:
-    grouped = await figures_by(session, span, ("check_id", "cluster_id"), [check_id], cluster_id)
-    by_cluster = {key[1]: figures for key, figures in grouped.items()}
-    overall = sum(by_cluster.values(), Figures())
-    return Uptime(span, overall, by_cluster)
+async def uptimes(
+    session: AsyncSession,
+    check_ids: Sequence[uuid.UUID],
+    span: Span,
+    cluster_id: uuid.UUID | None = None,
+) -> dict[uuid.UUID, Uptime]:
+    """The uptime of each check over the span (checks without runs included, all zero)."""
+    grouped = await figures_by(
+        session, span, ("check_id", "cluster_id"), list(check_ids), cluster_id
+    )
+    by_check: dict[uuid.UUID, dict[uuid.UUID, Figures]] = defaultdict(dict)
+    for (check_id, found_cluster), figures in grouped.items():
+        by_check[check_id][found_cluster] = figures
+    return {
+        check_id: Uptime(span, sum(by_check[check_id].values(), Figures()), by_check[check_id])
+        for check_id in check_ids
+    }
 
 
 async def series(
