@@ -56,7 +56,21 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("run_rollup", schema=None) as batch_op:
-        batch_op.create_index("ix_run_rollup_step_bucket", ["step", "bucket_start"], unique=False)
+        batch_op.create_index(
+            "ix_run_rollup_step_bucket",
+            [
+                "step",
+                "bucket_start",
+                "check_id",
+                "cluster_id",
+                "runs",
+                "successes",
+                "failures",
+                "timeouts",
+                "errors",
+            ],
+            unique=False,
+        )
 
     op.create_table(
         "run_rollup_bin",

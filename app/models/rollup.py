@@ -35,9 +35,23 @@ class RunRollup(SQLModel, table=True):
     upserts in the deciding transaction (see app/domain/rollup.py); outlives the raw runs."""
 
     __tablename__ = "run_rollup"
-    # Key order serves "one check over a window" (check, step, range of buckets); the index
-    # serves the dashboard (every check over the last hours) and pruning.
-    __table_args__ = (sa.Index("ix_run_rollup_step_bucket", "step", "bucket_start"),)
+    # Key order serves "one check over a window" (check, step, range of buckets). The index
+    # serves pruning and the dashboard (every check over the last hours), which it covers: read
+    # through the table instead, 75,000 buckets took 200 ms on SQLite rather than 50.
+    __table_args__ = (
+        sa.Index(
+            "ix_run_rollup_step_bucket",
+            "step",
+            "bucket_start",
+            "check_id",
+            "cluster_id",
+            "runs",
+            "successes",
+            "failures",
+            "timeouts",
+            "errors",
+        ),
+    )
 
     check_id: uuid.UUID = Field(sa_column=_check_key())
     step: RollupStep = Field(sa_column=_step_key())

@@ -1,10 +1,9 @@
 """The dashboard's status summary: every check with its status in each cluster and its uptime
-over the last 24 hours, in two statements whatever the size of the fleet."""
+over the last 24 hours, in one statement whatever the size of the fleet."""
 
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -52,10 +51,11 @@ class StatusSummary:
 async def status_summary(
     session: AsyncSession, where: CheckFilter, *, now: datetime
 ) -> StatusSummary:
+    """One statement: the checks, their statuses with cluster names, and their rollups summed
+    over the last 24 hourly buckets (aggregated once, joined by check and cluster)."""
     span = preset_span(UptimeWindow.H24, now)
     filtered = where != CheckFilter()
-    check_ids = filter_checks(select(col(Check.id)), where) if filtered else None
-    tallies = await _tallies(session, span, check_ids)
+    day = _tallies(span, filter_checks(select(col(Check.id)), where) if filtered else None)
     rows: Any = (
         sa.select(
             col(Check.id),
@@ -67,20 +67,31 @@ async def status_summary(
             col(CheckStatus.status),
             col(CheckStatus.since),
             col(CheckStatus.consecutive_failures),
+            *(day.c[name] for name in _COUNTED),
         )
         .outerjoin(CheckStatus, col(CheckStatus.check_id) == col(Check.id))
         .outerjoin(Cluster, col(Cluster.id) == col(CheckStatus.cluster_id))
+        .outerjoin(
+            day,
+            sa.and_(
+                day.c.check_id == col(CheckStatus.check_id),
+                day.c.cluster_id == col(CheckStatus.cluster_id),
+            ),
+        )
     )
     statement = filter_checks(rows, where).order_by(
         col(Check.namespace), col(Check.name), col(Check.id), col(Cluster.name)
     )
     checks: dict[uuid.UUID, CheckSummary] = {}
     for row in (await session.exec(statement)).all():
-        check_id, namespace, name, enabled, cluster_id, cluster_name, status, since, failures = row
+        check_id, namespace, name, enabled, cluster_id, cluster_name, status, since, failures = row[
+            :9
+        ]
         summary = checks.get(check_id)
         if summary is None:
             summary = checks[check_id] = CheckSummary(check_id, namespace, name, enabled)
         if cluster_id is not None:
+            counted = {key: int(value or 0) for key, value in zip(_COUNTED, row[9:], strict=True)}
             summary.clusters.append(
                 ClusterSummary(
                     cluster_id=cluster_id,
@@ -88,25 +99,23 @@ async def status_summary(
                     status=CheckHealth(status),
                     since=since,
                     consecutive_failures=failures,
-                    tally=tallies.get((check_id, cluster_id), Tally()),
+                    tally=Tally(**counted),
                 )
             )
     return StatusSummary(span, list(checks.values()))
 
 
-async def _tallies(
-    session: AsyncSession, span: Span, check_ids: Any
-) -> dict[tuple[uuid.UUID, uuid.UUID], Tally]:
+_COUNTED = ("runs", "successes", "failures", "timeouts", "errors")
+
+
+def _tallies(span: Span, check_ids: Any) -> Any:
+    """Per check and cluster, the counters of the span's buckets (a subquery)."""
     rollups = SQLModel.metadata.tables[RunRollup.__tablename__]
-    statement: Any = (
+    statement = (
         sa.select(
             rollups.c.check_id,
             rollups.c.cluster_id,
-            sa.func.sum(rollups.c.runs),
-            sa.func.sum(rollups.c.successes),
-            sa.func.sum(rollups.c.failures),
-            sa.func.sum(rollups.c.timeouts),
-            sa.func.sum(rollups.c.errors),
+            *(sa.func.sum(rollups.c[name]).label(name) for name in _COUNTED),
         )
         .where(
             rollups.c.step == span.step,
@@ -117,15 +126,4 @@ async def _tallies(
     )
     if check_ids is not None:
         statement = statement.where(rollups.c.check_id.in_(check_ids))
-    grouped: dict[tuple[uuid.UUID, uuid.UUID], Tally] = defaultdict(Tally)
-    for check_id, cluster_id, runs, successes, failures, timeouts, errors in (
-        await session.exec(statement)
-    ).all():
-        grouped[(check_id, cluster_id)] = Tally(
-            runs=int(runs),
-            successes=int(successes),
-            failures=int(failures),
-            timeouts=int(timeouts),
-            errors=int(errors),
-        )
-    return grouped
+    return statement.subquery("day")
