@@ -149,11 +149,7 @@ async def client(api_stack: PatrolStack) -> AsyncIterator[httpx.AsyncClient]:
     now = utcnow()
     async with api_stack.runtime.session_factory.begin() as session:
         session.add(Cluster(id=CLUSTER_ID, name="fuzz", connection_kind=ConnectionKind.LOCAL))
-        session.add(
-            Check(
-                id=CHECK_ID, name="fuzz", namespace="default", pod_spec=POD_SPEC, timeout_seconds=30
-            )
-        )
+        session.add(Check(id=CHECK_ID, name="fuzz", namespace="default", pod_spec=POD_SPEC, timeout_seconds=30))
         await session.flush()
         session.add(CheckCluster(check_id=CHECK_ID, cluster_id=CLUSTER_ID))
         session.add(
@@ -214,7 +210,9 @@ async def test_variables_of_any_shape_never_fail_the_server(
     client: httpx.AsyncClient, operation: str, variables: dict[str, Any]
 ) -> None:
     used = {
-        name: value for name, value in variables.items() if f"${name}" in WITH_VARIABLES[operation]
+        name: value
+        for name, value in variables.items()
+        if f"${name}" in WITH_VARIABLES[operation]
     }
     await send(
         client,

@@ -115,9 +115,7 @@ async def test_a_pod_spec_nested_3000_levels_deep_is_refused(
 ) -> None:
     body = json.dumps(
         {"query": CREATE_CHECK, "variables": {"input": check_input(api_stack, "deep", "SPEC")}}
-    ).replace(
-        '"SPEC"', f'{{"containers": [{{"name": "c", "image": "x", "env": {nested(3_000)}}}]}}'
-    )
+    ).replace('"SPEC"', f'{{"containers": [{{"name": "c", "image": "x", "env": {nested(3_000)}}}]}}')
     response = await post_json(client, body)
     assert response.status_code == 400
 
@@ -155,6 +153,7 @@ async def test_a_pod_spec_just_under_256_kib_is_accepted(
     body = {"query": CREATE_CHECK, "variables": {"input": check_input(api_stack, "wide", spec)}}
     response = await client.post("/graphql", json=body)
     assert response.json()["data"]["createCheck"]["id"]
+
 
 
 async def test_operation_limits_come_from_the_settings(api_stack: PatrolStack) -> None:
