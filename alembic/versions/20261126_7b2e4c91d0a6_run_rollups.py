@@ -1,7 +1,7 @@
 """run rollups
 
 Revision ID: 7b2e4c91d0a6
-Revises: 5a3f59eabed6
+Revises: 4130a6d82d43
 Create Date: 2026-11-26 14:08:54.446214
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = "7b2e4c91d0a6"
-down_revision: str | Sequence[str] | None = "5a3f59eabed6"
+down_revision: str | Sequence[str] | None = "4130a6d82d43"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

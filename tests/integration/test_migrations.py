@@ -29,6 +29,8 @@ EXPECTED_TABLES = {
     "silence",
     "alert_comment",
     "alerting_cursor",
+    "run_rollup",
+    "run_rollup_bin",
 }
 
 
