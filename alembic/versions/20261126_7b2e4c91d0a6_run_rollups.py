@@ -5,12 +5,16 @@ Revises: 4130a6d82d43
 Create Date: 2026-11-26 14:08:54.446214
 """
 
+from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 import sqlmodel
-from alembic import op
 
+from alembic import op
+from app.domain.rollup import RollupStep, Tally, bin_of, bucket_start, duration_ms, tally_of
+from app.domain.run_lifecycle import RunStatus
 
 revision: str = "7b2e4c91d0a6"
 down_revision: str | Sequence[str] | None = "4130a6d82d43"
@@ -106,6 +110,96 @@ def upgrade() -> None:
         )
 
     # ### end Alembic commands ###
+    _roll_up_runs_decided_before()
+
+
+COUNTED = ("succeeded", "failed", "timed_out", "error")
+
+
+def _roll_up_runs_decided_before() -> None:
+    """Buckets for the runs already kept, one check at a time (bounded memory): afterwards every
+    decision adds itself, as if rollups had always been there."""
+    connection = op.get_bind()
+    run = sa.table(
+        "run",
+        sa.column("check_id", sa.Uuid()),
+        sa.column("cluster_id", sa.Uuid()),
+        sa.column("status", sa.String()),
+        sa.column("scheduled_at", sqlmodel.sql.sqltypes.UTCDateTime()),
+        sa.column("started_at", sqlmodel.sql.sqltypes.UTCDateTime()),
+        sa.column("finished_at", sqlmodel.sql.sqltypes.UTCDateTime()),
+    )
+    tallies_table = sa.table(
+        "run_rollup", *_key_columns(), *(sa.column(name, sa.BigInteger()) for name in _TALLY)
+    )
+    bins_table = sa.table(
+        "run_rollup_bin",
+        *_key_columns(),
+        sa.column("bin", sa.Integer()),
+        sa.column("count", sa.Integer()),
+    )
+    decided = run.c.status.in_(COUNTED)
+    check_ids = connection.execute(sa.select(run.c.check_id).where(decided).distinct()).scalars()
+    for check_id in list(check_ids):
+        tallies: dict[tuple[Any, ...], Tally] = defaultdict(Tally)
+        bins: dict[tuple[Any, ...], int] = defaultdict(int)
+        rows = connection.execute(
+            sa.select(
+                run.c.cluster_id,
+                run.c.status,
+                run.c.scheduled_at,
+                run.c.started_at,
+                run.c.finished_at,
+            ).where(run.c.check_id == check_id, decided)
+        )
+        for cluster_id, status, scheduled_at, started_at, finished_at in rows:
+            milliseconds = duration_ms(started_at, finished_at)
+            for step in RollupStep:
+                key = (check_id, step.value, bucket_start(scheduled_at, step), cluster_id)
+                tallies[key] += tally_of(RunStatus(status), milliseconds)
+                if milliseconds is not None:
+                    bins[(*key, bin_of(milliseconds))] += 1
+        connection.execute(
+            tallies_table.insert(),
+            [_tally_row(key, tally) for key, tally in tallies.items()],
+        )
+        if bins:
+            connection.execute(
+                bins_table.insert(),
+                [
+                    {**dict(zip(_KEY, key[:4], strict=True)), "bin": key[4], "count": n}
+                    for key, n in bins.items()
+                ],
+            )
+
+
+_KEY = ("check_id", "step", "bucket_start", "cluster_id")
+
+
+def _key_columns() -> list[sa.ColumnClause[Any]]:
+    return [
+        sa.column("check_id", sa.Uuid()),
+        sa.column("step", sa.String()),
+        sa.column("bucket_start", sqlmodel.sql.sqltypes.UTCDateTime()),
+        sa.column("cluster_id", sa.Uuid()),
+    ]
+
+
+_TALLY = (
+    "runs",
+    "successes",
+    "failures",
+    "timeouts",
+    "errors",
+    "duration_count",
+    "duration_sum_ms",
+    "duration_min_ms",
+    "duration_max_ms",
+)
+
+
+def _tally_row(key: tuple[Any, ...], tally: Tally) -> dict[str, Any]:
+    return {**dict(zip(_KEY, key, strict=True)), **{name: getattr(tally, name) for name in _TALLY}}
 
 
 def downgrade() -> None:
