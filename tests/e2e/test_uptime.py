@@ -221,12 +221,17 @@ async def test_the_status_summary_lists_every_check_with_its_clusters(
         api_stack.runtime.session_factory, api_stack.runtime.keyring, Role.VIEWER
     )
     query = """
-    { statusSummary { from to checks { name runs24h uptime24h
+    { statusSummary { from to columns { clusterName } checks { name runs24h uptime24h
+        statuses uptimes24h
         clusters { clusterName status runs24h uptime24h consecutiveFailures } } } }
     """
     body = await post(api_stack, viewer, query)
     assert "errors" not in body, body
     (check,) = body["data"]["statusSummary"]["checks"]
+    columns = [column["clusterName"] for column in body["data"]["statusSummary"]["columns"]]
+    assert columns == sorted([api_stack.cluster.name, "second"])
+    grid = dict(zip(columns, zip(check["statuses"], check["uptimes24h"], strict=True), strict=True))
+    assert grid == {api_stack.cluster.name: ("PASSING", 0.75), "second": ("ERROR", 0.0)}
     assert check["name"] == history["check"].name
     assert (check["runs24h"], check["uptime24h"]) == (5, 0.6)
     clusters = {c["clusterName"]: c for c in check["clusters"]}
