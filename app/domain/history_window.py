@@ -53,9 +53,11 @@ class Span:
 
 
 def preset_span(window: UptimeWindow, now: datetime) -> Span:
+    """The last buckets, the current one whole: the same span all through one hour (or day), so
+    that the checks of one request share it and are read together."""
     step, buckets = _PRESETS[window]
     current = bucket_start(now, step)
-    return Span(current - step.length * (buckets - 1), now, step)
+    return Span(current - step.length * (buckets - 1), current + step.length, step)
 
 
 def custom_span(start: datetime, end: datetime, now: datetime) -> Span:

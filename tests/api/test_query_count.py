@@ -92,3 +92,31 @@ async def test_the_status_summary_of_a_thousand_checks_costs_one_query(
     assert len(some.data["statusSummary"]["checks"]) == 10
     # checks with their statuses, clusters and 24 h rollups, joined
     assert len(everything) == len(filtered) == 1, everything
+
+
+UPTIME_PAGE = """
+query($first: Int) {
+  checks(first: $first) { nodes { name uptime(window: D7) { overall { runs uptime } } } }
+}
+"""
+
+
+async def test_uptime_on_a_page_of_checks_costs_a_constant_number_of_queries(
+    execute_as: ExecuteAs, engine: AsyncEngine, session_factory: SessionFactory
+) -> None:
+    await seed_dashboard(session_factory, checks=500, clusters=3, now=utcnow())
+    execute = await execute_as(Role.VIEWER, OperationLimits(max_cost=100_000))
+
+    with counting_statements(engine) as small:
+        small_page = await execute(UPTIME_PAGE, {"first": 50})
+    with counting_statements(engine) as large:
+        large_page = await execute(UPTIME_PAGE, {"first": 500})
+
+    assert small_page.errors is None and large_page.errors is None
+    assert large_page.data is not None
+    nodes = large_page.data["checks"]["nodes"]
+    assert {
+        (node["uptime"]["overall"]["runs"], node["uptime"]["overall"]["uptime"]) for node in nodes
+    } == {(27, 8 / 9)}
+    # the page, then the counters and the histogram bins of every check's week at once
+    assert len(large) == len(small) == 3, large
