@@ -140,14 +140,15 @@ async def main(arguments: argparse.Namespace) -> None:
         def some_pair() -> tuple[uuid.UUID, uuid.UUID]:
             return picker.choice(pair_ids)
 
-        async def second_page() -> int:
-            check_id = some_pair()[0]
-            async with sessions() as session:
+        cursors: list[tuple[uuid.UUID, RunKey]] = []
+        async with sessions() as session:
+            for check_id, _ in picker.sample(pair_ids, 50):
                 first = await listing.list_runs(session, RunFilter(check_id=check_id), limit=PAGE)
-            last = first[-1]
-            return await latest_runs(
-                sessions, RunFilter(check_id=check_id), RunKey(last.scheduled_at, last.id)
-            )
+                cursors.append((check_id, RunKey(first[-1].scheduled_at, first[-1].id)))
+
+        async def second_page() -> int:
+            check_id, after = picker.choice(cursors)
+            return await latest_runs(sessions, RunFilter(check_id=check_id), after)
 
         print(f"latest {PAGE} runs ({arguments.repeat} times each):")
         cases: list[tuple[str, Callable[[], Awaitable[object]]]] = [

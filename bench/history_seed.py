@@ -144,6 +144,18 @@ async def seed_rollups(connection: AsyncConnection, *, hours: int, now: datetime
             "0, 0, 60, 120000, 900, 4000 FROM bench_pair CROSS JOIN hrs"
         )
     )
+    # Today's daily bucket: the sum of today's hours above.
+    today_hours = int((now - bucket_start(now, RollupStep.DAY)).total_seconds() // 3600) + 1
+    runs = 60 * min(today_hours, hours)
+    await connection.execute(
+        sa.text(
+            "INSERT INTO run_rollup (check_id, step, bucket_start, cluster_id, runs, successes, "
+            "failures, timeouts, errors, duration_count, duration_sum_ms, duration_min_ms, "
+            f"duration_max_ms) SELECT check_id, 'day', "
+            f"{_instant(dialect, str(int(bucket_start(now, RollupStep.DAY).timestamp())))}, "
+            f"cluster_id, {runs}, {runs}, 0, 0, 0, {runs}, {runs * 2000}, 900, 4000 FROM bench_pair"
+        )
+    )
     for number, count in ((40, 50), (45, 10)):
         await connection.execute(
             sa.text(

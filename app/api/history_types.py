@@ -10,6 +10,7 @@ import strawberry
 
 from app.api.context import Info
 from app.api.enums import RollupStepEnum  # noqa: F401  (registers the enum)
+from app.api.fields import described_field
 from app.domain.check_status import CheckHealth
 from app.domain.rollup import RollupStep, Tally
 from app.services.dashboard import CheckSummary, ClusterSummary, StatusSummary
@@ -189,9 +190,11 @@ class CheckStatusSummaryType:
         description="Its uptime in each of the summary's `columns`, in their order; null where "
         "it had no runs.",
     )
-    clusters: list[ClusterStatusSummaryType] = strawberry.field(
-        description="The same per cluster as objects, by cluster name (more to transfer)."
-    )
+    summary: strawberry.Private[CheckSummary]
+
+    @described_field("The same per cluster as objects, by cluster name (more to transfer).")
+    def clusters(self) -> list[ClusterStatusSummaryType]:
+        return [ClusterStatusSummaryType.from_summary(c) for c in self.summary.clusters]
 
     @classmethod
     def from_summary(
@@ -209,7 +212,7 @@ class CheckStatusSummaryType:
             uptime_24h=tally.uptime,
             statuses=[None if cell is None else cell.status for cell in found],
             uptimes_24h=[None if cell is None else cell.tally.uptime for cell in found],
-            clusters=[ClusterStatusSummaryType.from_summary(c) for c in summary.clusters],
+            summary=summary,
         )
 
 

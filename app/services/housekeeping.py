@@ -80,7 +80,7 @@ async def prune_history(
             ("hourly_rollups" if step is RollupStep.HOUR else "daily_rollups", _table(RunRollup)),
             ("rollup_bins", _table(RunRollupBin)),
         ):
-            key = [column for column in table.primary_key.columns]
+            key = list(table.primary_key.columns)
             old = sa.select(*key).where(table.c.step == step, table.c.bucket_start < now - kept)
             await _prune(session_factory, pruned, kind, table, key, old, retention.batch_size)
     HOUSEKEEPING_PRUNED.inc(pruned.runs)

@@ -107,8 +107,8 @@ async def seed_run_details(session_factory: SessionFactory, run_id: uuid.UUID) -
 async def seed_dashboard(
     session_factory: SessionFactory, *, checks: int, clusters: int = 3, now: datetime
 ) -> None:
-    """`checks` checks in each of `clusters` clusters, each with a status and this hour's rollup
-    (9 runs, 8 successes), written in bulk."""
+    """`checks` checks in each of `clusters` clusters, each with a status and this hour's and
+    today's rollups (9 runs, 8 successes, all this hour), written in bulk."""
     cluster_rows = [
         Cluster(name=f"dash-{n}", connection_kind=ConnectionKind.LOCAL) for n in range(clusters)
     ]
@@ -117,7 +117,6 @@ async def seed_dashboard(
         for n in range(checks)
     ]
     pairs = [(check.id, cluster.id) for check in check_rows for cluster in cluster_rows]
-    hour = bucket_start(now, RollupStep.HOUR)
     rows: list[tuple[type[Any], list[Any]]] = [
         (Cluster, cluster_rows),
         (Check, check_rows),
@@ -135,13 +134,14 @@ async def seed_dashboard(
                 RunRollup(
                     check_id=c,
                     cluster_id=k,
-                    step=RollupStep.HOUR,
-                    bucket_start=hour,
+                    step=step,
+                    bucket_start=bucket_start(now, step),
                     runs=9,
                     successes=8,
                     failures=1,
                 )
                 for c, k in pairs
+                for step in RollupStep
             ],
         ),
     ]
