@@ -6,6 +6,16 @@ from prometheus_client import Counter, Gauge, Histogram
 
 JOBS_ENQUEUED = Counter("patrol_jobs_enqueued_total", "Jobs put on the queue", ["job"])
 HOUSEKEEPING_PRUNED = Counter("patrol_runs_pruned_total", "Finished runs deleted by housekeeping")
+HISTORY_PRUNED = Counter(
+    "patrol_history_pruned_total",
+    "Rows deleted by retention, by kind (runs, events, hourly and daily rollups, rollup bins)",
+    ["kind"],
+)
+HISTORY_PRUNE_BATCHES = Counter(
+    "patrol_history_prune_batches_total",
+    "Retention transactions (each deletes one batch)",
+    ["kind"],
+)
 SCHEDULE_SLOTS_SKIPPED = Counter(
     "patrol_schedule_slots_skipped_total",
     "Scheduled slots that did not run: missed while down, or the previous run still in flight",

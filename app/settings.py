@@ -86,7 +86,34 @@ class Settings(BaseSettings):
         "or loopback (also loopback addresses; for tests and local experiments only).",
     )
     run_log_max_bytes: int = 256 * 1024
-    run_retention_days: int = Field(default=30, ge=1)
+    run_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Finished runs, with their logs and pod events, are kept this long.",
+    )
+    event_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="The event log (status changes, run lifecycle) is kept this long; a subscriber "
+        "or consumer further behind than this starts again from the oldest event kept.",
+    )
+    rollup_retention_days: int = Field(
+        default=400,
+        ge=1,
+        description="Daily rollup buckets (uptime, durations) are kept this long.",
+    )
+    hourly_rollup_retention_days: int = Field(
+        default=90,
+        ge=31,
+        description="Hourly rollup buckets are kept this long (windows up to 7 days within the last "
+        "31 days are read from them; the rest from daily buckets).",
+    )
+    retention_batch_size: int = Field(
+        default=1_000,
+        ge=1,
+        le=100_000,
+        description="Rows deleted per transaction by housekeeping, so that no lock is held for long.",
+    )
     database_api_pool_size: int = Field(
         default=10, ge=1, description="Connections for API requests (per process)."
     )

@@ -11,10 +11,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from app.db import SessionFactory
+from app.domain.history_window import Span
 from app.models import Check, CheckStatus, Cluster, Run, RunEvent, RunLog
 from app.services import lookups
+from app.services.uptime import Uptime, uptimes
 
 V = TypeVar("V")
+# A check's uptime over a span, in one cluster or (None) all of them.
+UptimeKey = tuple[uuid.UUID, Span, uuid.UUID | None]
 Lookup = Callable[[AsyncSession, Sequence[uuid.UUID]], Awaitable[Mapping[uuid.UUID, V]]]
 
 
@@ -28,6 +32,7 @@ class Loaders:
     statuses_by_check_id: DataLoader[uuid.UUID, list[CheckStatus]]
     logs_by_run_id: DataLoader[uuid.UUID, list[RunLog]]
     events_by_run_id: DataLoader[uuid.UUID, list[RunEvent]]
+    uptime: DataLoader[UptimeKey, Uptime]
 
     @classmethod
     def create(cls, session_factory: SessionFactory) -> Loaders:
@@ -40,6 +45,7 @@ class Loaders:
             statuses_by_check_id=_grouped(session_factory, lookups.statuses_by_check_id),
             logs_by_run_id=_grouped(session_factory, lookups.logs_by_run_id),
             events_by_run_id=_grouped(session_factory, lookups.events_by_run_id),
+            uptime=_uptime(session_factory),
         )
 
 
@@ -61,5 +67,23 @@ def _grouped(
         async with session_factory() as session:
             found = await lookup(session, keys)
         return [list(found.get(key, ())) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def _uptime(session_factory: SessionFactory) -> DataLoader[UptimeKey, Uptime]:
+    """Many checks asked about the same window cost two statements, not two per check."""
+
+    async def load(keys: list[UptimeKey]) -> list[Uptime]:
+        wanted: dict[tuple[Span, uuid.UUID | None], set[uuid.UUID]] = {}
+        for check_id, span, cluster_id in keys:
+            wanted.setdefault((span, cluster_id), set()).add(check_id)
+        found: dict[UptimeKey, Uptime] = {}
+        async with session_factory() as session:
+            for (span, cluster_id), check_ids in wanted.items():
+                answers = await uptimes(session, sorted(check_ids), span, cluster_id)
+                for check_id, answer in answers.items():
+                    found[(check_id, span, cluster_id)] = answer
+        return [found[key] for key in keys]
 
     return DataLoader(load_fn=load)

@@ -6,6 +6,8 @@ import strawberry
 
 from app.domain.access import Role
 from app.domain.check_status import CheckHealth
+from app.domain.history_window import UptimeWindow
+from app.domain.rollup import RollupStep
 from app.models import ConnectionKind, FailureReason, RunStatus, RunTrigger
 
 ConnectionKindEnum = strawberry.enum(ConnectionKind, name="ConnectionKind")
@@ -14,3 +16,5 @@ RunTriggerEnum = strawberry.enum(RunTrigger, name="RunTrigger")
 FailureReasonEnum = strawberry.enum(FailureReason, name="FailureReason")
 RoleEnum = strawberry.enum(Role, name="Role")
 CheckHealthEnum = strawberry.enum(CheckHealth, name="CheckHealth")
+UptimeWindowEnum = strawberry.enum(UptimeWindow, name="UptimeWindow")
+RollupStepEnum = strawberry.enum(RollupStep, name="RollupStep")

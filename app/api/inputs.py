@@ -12,7 +12,7 @@ from strawberry.scalars import JSON
 import app.api.enums  # noqa: F401  (registers the enums before they are used)
 from app.domain.names import validate_labels
 from app.errors import InvalidInput
-from app.models import ConnectionKind, RunStatus, RunTrigger
+from app.models import ConnectionKind, FailureReason, RunStatus, RunTrigger
 from app.services.checks import CheckChanges, CheckDraft
 from app.services.clusters import ClusterChanges, ClusterDraft
 from app.services.listing import CheckFilter, RunFilter
@@ -231,6 +231,9 @@ class RunFilterInput:
     cluster_id: strawberry.ID | None = None
     status: list[RunStatus] | None = None
     trigger: RunTrigger | None = None
+    failure_reason: list[FailureReason] | None = strawberry.field(
+        default=None, description="Runs that did not succeed for any of these reasons."
+    )
     since: datetime | None = strawberry.field(
         default=None, description="scheduledAt at or after this instant."
     )
@@ -256,6 +259,7 @@ class RunFilterInput:
             ),
             statuses=list(self.status or []),
             trigger=self.trigger,
+            failure_reasons=list(self.failure_reason or []),
             since=self.since,
             until=self.until,
         )

@@ -38,7 +38,7 @@ from app.metrics import (
     RUNS_DECIDED,
 )
 from app.models import Check, Cluster, EventKind, Run
-from app.services import history
+from app.services import history, rollups
 from app.services.history import RunFacts
 
 log = get_logger(__name__)
@@ -143,7 +143,9 @@ async def decide(
     if not decided:
         return []
     runs = await _decided_runs(session, decided)
-    await history.record_decisions(session, [run.facts for run in runs], now=now)
+    facts = [run.facts for run in runs]
+    await history.record_decisions(session, facts, now=now)
+    await rollups.record(session, facts)
     return runs
 
 

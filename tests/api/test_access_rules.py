@@ -17,6 +17,7 @@ EXPECTED_ROLES = {
         "runs": Role.VIEWER,
         "run": Role.VIEWER,
         "me": Role.VIEWER,
+        "statusSummary": Role.VIEWER,
         "apiTokens": Role.ADMIN,
         "auditLog": Role.ADMIN,
         "kuberhealthyManifests": Role.VIEWER,

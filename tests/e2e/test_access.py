@@ -40,6 +40,7 @@ OPERATIONS: dict[str, Operation] = {
     "runs": Operation("{ runs { totalCount } }", {}),
     "run": Operation(f'{{ run(id: "{MISSING}") {{ id }} }}', {}),
     "me": Operation("{ me { name role } }", {}),
+    "statusSummary": Operation("{ statusSummary { checks { name } } }", {}),
     "apiTokens": Operation("{ apiTokens { name } }", {}),
     "auditLog": Operation("{ auditLog(first: 1) { totalCount } }", {}),
     "createCluster": Operation(
