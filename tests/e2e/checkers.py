@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 # Reports OK with no kh-run-uuid header, to KH_REPORTING_URL exactly as injected (old clients).
@@ -42,3 +43,22 @@ def python_script(script: str, **env: Any) -> dict[str, Any]:
             }
         ]
     }
+
+
+def gated_checker(gate: Path, *, report: bool) -> dict[str, Any]:
+    """Waits until `gate` exists, then reports OK (or, without `report`, exits 3 unreported):
+    a run whose end the test decides. The gate's path is in the command line, to find the
+    checker's process by."""
+    ending = (
+        "urllib.request.urlopen(urllib.request.Request(os.environ['KH_REPORTING_URL'], "
+        'data=b\'{"OK": true, "Errors": []}\'), timeout=10)'
+        if report
+        else "sys.exit(3)"
+    )
+    script = (
+        "import os, sys, time, urllib.request\n"
+        f"while not os.path.exists({str(gate)!r}):\n"
+        "    time.sleep(0.05)\n"
+        f"{ending}\n"
+    )
+    return python_script(script)
