@@ -458,7 +458,7 @@ def faults_middleware(cluster: Cluster, authenticator: Authenticator) -> Any:
                 and not scope["path"].startswith(ADMIN_PREFIX)
                 and authenticator.accepts(scope)
             ):
-                decision = cluster.faults.take(scope["path"])
+                decision = cluster.faults.take(scope["path"], scope["method"])
                 if decision.delay:
                     await asyncio.sleep(decision.delay)
                 if decision.status is not None:
