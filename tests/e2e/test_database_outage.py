@@ -11,8 +11,9 @@ from app.models.columns import utcnow
 from app.runtime import Runtime
 from tests.e2e.checkers import REPORT_TO_INJECTED_URL, gated_checker, python_script
 from tests.e2e.invariants import assert_history_consistent
+from tests.fixtures.database import postgres_url_or_skip
 from tests.fixtures.logs import LogFile
-from tests.fixtures.outage import database_outage
+from tests.fixtures.outage import database_outage, terminate_own_connections
 from tests.fixtures.stack import (
     PatrolStack,
     eventually,
@@ -115,6 +116,42 @@ async def test_runs_resume_after_a_database_outage_and_a_report_sent_during_it_c
 
     async def steady_again() -> list[Run] | None:
         runs = [run for run in await stack.runs(steady.id) if run.scheduled_at > resumed]
+        done = [run for run in runs if run.status is RunStatus.SUCCEEDED]
+        return done if len(done) >= 2 else None
+
+    await eventually(steady_again, timeout=30)
+    await assert_history_consistent(stack, markers=[str(gate)])
+
+
+async def test_connections_the_server_ends_are_replaced_and_runs_go_on(
+    stack: PatrolStack, tmp_path: Path, json_logs: LogFile
+) -> None:
+    postgres_url_or_skip()
+    gate = tmp_path / "gate"
+    reporting = await stack.add_check(
+        "in-flight", gated_checker(gate, report=True), timeout="60s", run_interval="1h"
+    )
+    steady = await stack.add_check(
+        "steady", python_script(REPORT_TO_INJECTED_URL), run_interval="2s", timeout="2s"
+    )
+
+    async def running() -> Run | None:
+        runs = await stack.runs(reporting.id)
+        return runs[0] if runs and runs[0].pod_ip is not None else None
+
+    run = await eventually(running, timeout=30)
+    await stack.finalized_runs(steady.id, 1, timeout=30)
+
+    assert await terminate_own_connections(stack.database) > 0
+    ended = utcnow()
+    gate.touch()
+
+    (decided,) = await stack.finalized_runs(reporting.id, 1, timeout=30)
+    assert decided.id == run.id
+    assert decided.status is RunStatus.SUCCEEDED, decided.errors
+
+    async def steady_again() -> list[Run] | None:
+        runs = [run for run in await stack.runs(steady.id) if run.scheduled_at > ended]
         done = [run for run in runs if run.status is RunStatus.SUCCEEDED]
         return done if len(done) >= 2 else None
 
