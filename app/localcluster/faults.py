@@ -12,6 +12,7 @@ from typing import TypeGuard
 from app.localcluster.errors import shown, status_body
 
 MAX_DELAY_SECONDS = 300.0
+THROTTLED_RETRY_AFTER_SECONDS = 1
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 _REASONS: dict[int, tuple[str, str]] = {
@@ -190,4 +191,13 @@ class Faults:
 
 def fault_status(code: int) -> dict[str, object]:
     reason, message = _REASONS.get(code, ("InternalError", f"injected fault (HTTP {code})"))
+    if code == 429:
+        details = {"retryAfterSeconds": THROTTLED_RETRY_AFTER_SECONDS}
+        return status_body(code, reason, message, details)
     return status_body(code, reason, message)
+
+
+def fault_headers(code: int) -> dict[str, str]:
+    """A throttled request is told when to come back, as the API server's priority and
+    fairness does."""
+    return {"Retry-After": str(THROTTLED_RETRY_AFTER_SECONDS)} if code == 429 else {}

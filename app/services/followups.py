@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from app.adapters.queue import JobQueue
 from app.domain.run_lifecycle import EXIT_GRACE, FINALIZE_DELAY
@@ -19,8 +19,10 @@ async def _enqueue(queue: JobQueue, job: str, run_id: uuid.UUID, at: datetime | 
         JOBS_ENQUEUED.labels(job=job).inc()
 
 
-async def enqueue_launch(queue: JobQueue, run_id: uuid.UUID) -> None:
-    await _enqueue(queue, LAUNCH_RUN, run_id, None)
+async def enqueue_launch(queue: JobQueue, run_id: uuid.UUID, *, delay: float = 0.0) -> None:
+    await _enqueue(
+        queue, LAUNCH_RUN, run_id, utcnow() + timedelta(seconds=delay) if delay else None
+    )
 
 
 async def enqueue_exit_check(queue: JobQueue, run_id: uuid.UUID) -> None:

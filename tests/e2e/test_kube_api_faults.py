@@ -10,6 +10,7 @@ from datetime import datetime
 import pytest
 
 from app.localcluster import Faults
+from app.localcluster.faults import THROTTLED_RETRY_AFTER_SECONDS
 from app.models import FailureReason, Run, RunStatus
 from app.models.columns import utcnow
 from tests.e2e.checkers import REPORT_TO_INJECTED_URL, python_script
@@ -100,3 +101,24 @@ async def test_a_briefly_throttled_or_slow_api_delays_a_run_but_does_not_fail_it
     assert [run.status for run in runs] == [RunStatus.SUCCEEDED] * 2, [run.errors for run in runs]
     api_stack.local.faults.clear()
     await assert_history_consistent(api_stack, clusters=[steady_local])
+
+
+async def test_a_throttled_launch_waits_as_long_as_the_api_server_asks(
+    stack: PatrolStack, json_logs: LogFile
+) -> None:
+    stack.local.faults.fail_requests(count=1, status=429, path_contains="/namespaces/default/pods")
+    check = await stack.add_check(
+        "throttled", python_script(REPORT_TO_INJECTED_URL), run_interval="1h", timeout="20s"
+    )
+
+    (run,) = await stack.finalized_runs(check.id, 1, timeout=30)
+
+    assert run.status is RunStatus.SUCCEEDED, run.errors
+    (throttled,) = json_logs.records("pod creation failed; retrying", run_id=str(run.id))
+    (launched,) = json_logs.records("run launched", run_id=str(run.id))
+    assert throttled["retry_in_seconds"] == THROTTLED_RETRY_AFTER_SECONDS
+    waited = datetime.fromisoformat(launched["timestamp"]) - datetime.fromisoformat(
+        throttled["timestamp"]
+    )
+    assert waited.total_seconds() >= THROTTLED_RETRY_AFTER_SECONDS
+    await assert_history_consistent(stack)

@@ -101,3 +101,15 @@ def test_injected_faults_may_hit_one_method_only(
 
     assert raised.value.status == 500
     assert cluster.faults.armed() == 0
+
+
+def test_a_throttled_request_is_told_when_to_come_back(
+    cluster: ThreadedLocalCluster, http: httpx.Client
+) -> None:
+    cluster.faults.fail_requests(count=1, status=429)
+
+    response = http.get("/api/v1/namespaces")
+
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "1"
+    assert response.json()["details"] == {"retryAfterSeconds": 1}
