@@ -11,6 +11,8 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 SCHEDULES_CHANGED = "patrol:schedules-changed"
+# Published after a commit that appended to the event log; readers then read the log itself.
+EVENTS_APPENDED = "patrol:events-appended"
 
 
 async def publish(redis: Redis, channel: str, message: str = "") -> None:
