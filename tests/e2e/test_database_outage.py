@@ -30,7 +30,7 @@ def restarts(runtime: Runtime, loop: str) -> int:
     database_timeout_seconds=1, loop_max_backoff_seconds=1, database_background_pool_size=2
 )
 async def test_pod_watches_outlive_a_database_outage_longer_than_the_pool_timeout(
-    api_stack: PatrolStack,
+    api_stack: PatrolStack, json_logs: LogFile
 ) -> None:
     await api_stack.start_worker()
     worker = api_stack.worker_runtimes[0]
