@@ -13,7 +13,6 @@ from typing import Any
 import uvicorn
 from litestar import Litestar
 
-from app.adapters.queue import stop_worker
 from app.asgi import create_app
 from app.data_directory_lock import hold_data_directory
 from app.db import SessionFactory, create_session_factory
@@ -38,7 +37,7 @@ from app.startup import (
     resolve_redis_url,
 )
 from workers.background import background_loops
-from workers.settings import create_worker
+from workers.loops.jobs import job_worker
 
 log = get_logger(__name__)
 
@@ -144,9 +143,7 @@ async def serve(settings: Settings, *, with_worker: bool = True) -> None:
 
 async def start_worker(runtime: Runtime, stack: AsyncExitStack) -> None:
     """The job loop plus the scheduler and pod watches, stopped gracefully with `stack`."""
-    worker = create_worker(runtime, handle_signals=False)
-    running = asyncio.create_task(worker.async_run(), name="worker")
-    stack.push_async_callback(stop_worker, worker, running)
+    await stack.enter_async_context(job_worker(runtime))
     await stack.enter_async_context(background_loops(runtime))
 
 

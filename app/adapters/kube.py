@@ -31,15 +31,25 @@ T = TypeVar("T")
 REQUEST_TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
 CONNECTIONS_PER_CLUSTER = 32
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+MAX_RETRY_AFTER_SECONDS = 300.0
 
 
 class KubeError(Exception):
     """A Kubernetes API call failed; `transient` says whether retrying may help."""
 
-    def __init__(self, message: str, *, status: int | None, reason: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None,
+        reason: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.reason = reason
+        # Seconds the API server asked us to wait before trying again (a throttled 429, say).
+        self.retry_after = retry_after
 
     @property
     def transient(self) -> bool:
@@ -68,8 +78,22 @@ def _translate(error: Exception) -> KubeError:
             message, reason = body.get("message", message), body.get("reason")
         except (TypeError, ValueError):
             pass
-        return KubeError(f"{error.status} {message}".strip(), status=error.status, reason=reason)
+        return KubeError(
+            f"{error.status} {message}".strip(),
+            status=error.status,
+            reason=reason,
+            retry_after=_retry_after(error.headers),
+        )
     return KubeError(f"{type(error).__name__}: {error}", status=None)
+
+
+def _retry_after(headers: Any) -> float | None:
+    """The Retry-After header in seconds (the form the API server sends); None otherwise."""
+    try:
+        seconds = float((headers or {}).get("Retry-After", ""))
+    except (TypeError, ValueError):
+        return None
+    return seconds if 0 <= seconds <= MAX_RETRY_AFTER_SECONDS else None
 
 
 class ClusterConfigError(KubeError):

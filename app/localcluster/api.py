@@ -22,7 +22,7 @@ from app.localcluster.cluster import Cluster
 from app.localcluster.errors import ApiError, bad_request, invalid, status_body, success_status
 from app.localcluster.exec import serve_websocket, unsupported_streaming
 from app.localcluster.fault_requests import apply_fault_request, parse_fault_request
-from app.localcluster.faults import fault_status
+from app.localcluster.faults import fault_headers, fault_status
 from app.localcluster.kubelet import PodWorker
 from app.localcluster.logs import LogBuffer
 from app.localcluster.nodes import KUBELET_VERSION
@@ -559,12 +559,17 @@ def faults_middleware(cluster: Cluster, authenticator: Authenticator) -> Any:
                 and not scope["path"].startswith(ADMIN_PREFIX)
                 and authenticator.accepts(scope)
             ):
-                decision = cluster.faults.take(scope["path"])
+                decision = cluster.faults.take(scope["path"], scope["method"])
                 if decision.delay:
                     await asyncio.sleep(decision.delay)
                 if decision.status is not None:
                     body = json.dumps(fault_status(decision.status)).encode()
-                    response = Response(content=body, status_code=decision.status, media_type=JSON)
+                    response = Response(
+                        content=body,
+                        status_code=decision.status,
+                        media_type=JSON,
+                        headers=fault_headers(decision.status),
+                    )
                     asgi_response = response.to_asgi_response(app=None, request=Request(scope))
                     await asgi_response(scope, receive, send)
                     return

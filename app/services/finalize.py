@@ -26,10 +26,11 @@ LOG_TAIL_LINES = 2000
 
 async def runs_awaiting_finalize(
     session: AsyncSession, *, decided_before: datetime, limit: int
-) -> list[uuid.UUID]:
-    """Decided runs whose logs, events and pod are still to be dealt with."""
+) -> list[tuple[uuid.UUID, datetime]]:
+    """Decided runs whose logs, events and pod are still to be dealt with, with when each was
+    decided."""
     rows = await session.exec(
-        select(Run.id)
+        select(Run.id, Run.finished_at)
         .where(
             col(Run.finalized_at).is_(None),
             col(Run.finished_at) <= decided_before,
@@ -37,7 +38,7 @@ async def runs_awaiting_finalize(
         .order_by(col(Run.finished_at))
         .limit(limit)
     )
-    return list(rows.all())
+    return [(run_id, finished_at) for run_id, finished_at in rows.all() if finished_at]
 
 
 async def run_to_finalize(session: AsyncSession, run_id: uuid.UUID) -> tuple[Run, Cluster] | None:

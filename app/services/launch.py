@@ -119,7 +119,14 @@ class LaunchResult(enum.Enum):
     FAILED = "failed"
 
 
-async def launch(runtime: Execution, run_id: uuid.UUID, *, retry_in: float) -> LaunchResult:
+@dataclass(frozen=True, slots=True)
+class LaunchAttempt:
+    result: LaunchResult
+    # For RETRY: seconds to wait first, at least what a throttling API server asked for.
+    retry_in: float = 0.0
+
+
+async def launch(runtime: Execution, run_id: uuid.UUID, *, retry_in: float) -> LaunchAttempt:
     """Start the run and create its pod. Safe to repeat: a second call finds the run started
     and, at most, the pod already there."""
     async with runtime.session_factory() as session:
@@ -131,22 +138,28 @@ async def launch(runtime: Execution, run_id: uuid.UUID, *, retry_in: float) -> L
             now=utcnow(),
         )
     if plan is None:
-        return LaunchResult.NOT_PENDING
+        return LaunchAttempt(LaunchResult.NOT_PENDING)
     deadline = plan.run.deadline_at
     assert deadline is not None
     try:
         await create_pod(runtime.kube.client(plan.cluster), plan)
     except KubeError as error:
-        if error.transient and utcnow() + timedelta(seconds=retry_in) < deadline:
-            log.warning("pod creation failed; retrying", run_id=str(run_id), error=str(error))
-            return LaunchResult.RETRY
+        pause = max(retry_in, error.retry_after or 0.0)
+        if error.transient and utcnow() + timedelta(seconds=pause) < deadline:
+            log.warning(
+                "pod creation failed; retrying",
+                run_id=str(run_id),
+                error=str(error),
+                retry_in_seconds=pause,
+            )
+            return LaunchAttempt(LaunchResult.RETRY, pause)
         async with runtime.session_factory() as session:
             if await fail_launch(session, run_id, error, now=utcnow()):
                 await enqueue_finalize(runtime.queue, run_id)
         log.warning("pod creation failed", run_id=str(run_id), error=str(error))
-        return LaunchResult.FAILED
+        return LaunchAttempt(LaunchResult.FAILED)
     RUNS_LAUNCHED.labels(trigger=plan.run.trigger.value).inc()
     if plan.run.trigger is RunTrigger.SCHEDULE:
         SCHEDULER_LAG.observe(max(0.0, (utcnow() - plan.run.scheduled_at).total_seconds()))
     log.info("run launched", run_id=str(run_id), check=plan.check.name, cluster=plan.cluster.name)
-    return LaunchResult.LAUNCHED
+    return LaunchAttempt(LaunchResult.LAUNCHED)
