@@ -41,3 +41,17 @@ LOOP_LAST_HEARTBEAT = Gauge(
     "When a supervised loop last showed it was working (Unix time)",
     ["loop"],
 )
+EVENT_NUDGES_LOST = Counter(
+    "patrol_event_nudges_lost_total",
+    "Nudges to readers of the event log that could not be published (they poll instead)",
+)
+LIVE_SUBSCRIBERS = Gauge(
+    "patrol_live_subscribers", "GraphQL subscriptions being served by this process"
+)
+LIVE_SUBSCRIBERS_DROPPED = Counter(
+    "patrol_live_subscribers_dropped_total",
+    "Subscriptions ended because their client fell too far behind",
+)
+LIVE_EVENTS_READ = Counter(
+    "patrol_live_events_read_total", "Events read from the log to fan out to subscriptions"
+)

@@ -7,6 +7,7 @@ import strawberry
 from app.domain.access import Role
 from app.domain.check_status import CheckHealth
 from app.models import ConnectionKind, FailureReason, RunStatus, RunTrigger
+from app.services.live_updates import RunStep
 
 ConnectionKindEnum = strawberry.enum(ConnectionKind, name="ConnectionKind")
 RunStatusEnum = strawberry.enum(RunStatus, name="RunStatus")
@@ -14,3 +15,6 @@ RunTriggerEnum = strawberry.enum(RunTrigger, name="RunTrigger")
 FailureReasonEnum = strawberry.enum(FailureReason, name="FailureReason")
 RoleEnum = strawberry.enum(Role, name="Role")
 CheckHealthEnum = strawberry.enum(CheckHealth, name="CheckHealth")
+RunStepEnum = strawberry.enum(
+    RunStep, name="RunStep", description="A step in a run's life, as `runUpdates` reports it."
+)

@@ -26,6 +26,7 @@ from app.api.errors import ErrorCodes, OperationRefused, QueryTooLarge, is_expec
 from app.api.limits import OperationLimits, OperationLimitsExtension
 from app.api.mutations import Mutation
 from app.api.queries import Query
+from app.api.subscriptions import Subscription
 from app.logging import get_logger
 
 log = get_logger(__name__)
@@ -83,6 +84,7 @@ def create_schema(limits: OperationLimits) -> PatrolSchema:
     created = PatrolSchema(
         query=RootQuery,
         mutation=RootMutation,
+        subscription=Subscription,
         extensions=[ErrorCodes, lambda: OperationLimitsExtension(limits)],
     )
     _introspectable_json_defaults(created._schema)

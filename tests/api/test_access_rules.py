@@ -33,6 +33,10 @@ EXPECTED_ROLES = {
         "createApiToken": Role.ADMIN,
         "revokeApiToken": Role.ADMIN,
     },
+    "Subscription": {
+        "runUpdates": Role.VIEWER,
+        "checkStatusChanged": Role.VIEWER,
+    },
 }
 
 
