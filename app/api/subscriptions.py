@@ -3,7 +3,8 @@ graphql-transport-ws and the legacy graphql-ws protocol."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from datetime import datetime
 from typing import Annotated
 
@@ -117,8 +118,10 @@ class Subscription:
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> AsyncGenerator[RunUpdateType, None]:
         selector = run_updates((filter or RunFilterInput()).to_filter())
-        async for update in _follow(info, selector, after):
-            yield RunUpdateType.of(update)
+        # Closed at once when the client stops, not whenever the garbage collector gets to it.
+        async with aclosing(_follow(info, selector, after)) as updates:
+            async for update in updates:
+                yield RunUpdateType.of(update)
 
     @guarded_subscription(
         Role.VIEWER,
@@ -133,11 +136,13 @@ class Subscription:
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> AsyncGenerator[CheckStatusChangeType, None]:
         selector = status_changes((filter or CheckStatusFilterInput()).to_filter())
-        async for update in _follow(info, selector, after):
-            yield CheckStatusChangeType.of(update)
+        # Closed at once when the client stops, not whenever the garbage collector gets to it.
+        async with aclosing(_follow(info, selector, after)) as updates:
+            async for update in updates:
+                yield CheckStatusChangeType.of(update)
 
 
-def _follow(info: Info, selector: EventSelector, after: str | None) -> AsyncIterator[Update]:
+def _follow(info: Info, selector: EventSelector, after: str | None) -> AsyncGenerator[Update, None]:
     live = info.context.live
     if live is None:
         raise LiveUpdatesUnavailable("this process serves no live updates")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -226,7 +226,7 @@ class EventFanout:
 
     async def follow(
         self, selector: EventSelector, *, after: FeedPosition | None = None
-    ) -> AsyncIterator[Update]:
+    ) -> AsyncGenerator[Update, None]:
         """The selected events from now on, or after `after` (an update's position): what the
         log holds first, then live. Raises SubscriberTooSlow once the queue overflowed (after
         what was delivered before it did)."""
