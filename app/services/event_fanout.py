@@ -176,7 +176,9 @@ class EventFanout:
         self._session_factory = session_factory
         self._queue_size = queue_size
         self._poll_interval = poll_interval
-        self._page_size = page_size
+        # A page never fills more than half a queue: a subscription that keeps up drains it
+        # while the next page is read.
+        self._page_size = max(1, min(page_size, queue_size // 2))
         self._subscribers: set[_Subscriber] = set()
         self._position: FeedPosition | None = None
         self._ready = asyncio.Event()
