@@ -26,6 +26,7 @@ from app.api.errors import ErrorCodes, OperationRefused, QueryTooLarge, is_expec
 from app.api.limits import OperationLimits, OperationLimitsExtension
 from app.api.mutations import Mutation
 from app.api.queries import Query
+from app.api.shared_results import SharingExecutor
 from app.api.subscriptions import Subscription
 from app.logging import get_logger
 
@@ -85,6 +86,7 @@ def create_schema(limits: OperationLimits) -> PatrolSchema:
         query=RootQuery,
         mutation=RootMutation,
         subscription=Subscription,
+        execution_context_class=SharingExecutor,
         extensions=[ErrorCodes, lambda: OperationLimitsExtension(limits)],
     )
     _introspectable_json_defaults(created._schema)

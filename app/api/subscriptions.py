@@ -14,6 +14,7 @@ import app.api.enums  # noqa: F401  (registers the enums before they are used)
 from app.api.access import guarded_subscription
 from app.api.context import Info
 from app.api.inputs import CheckStatusFilterInput, RunFilterInput
+from app.api.shared_results import SharedPayload
 from app.domain.access import Role
 from app.domain.check_status import CheckHealth
 from app.errors import PatrolError
@@ -42,7 +43,7 @@ class LiveUpdatesUnavailable(PatrolError):
 
 
 @strawberry.type(name="RunUpdate", description="A step in a run's life, as it happened.")
-class RunUpdateType:
+class RunUpdateType(SharedPayload):
     event_id: str = strawberry.field(description=EVENT_ID)
     step: RunStep
     at: datetime = strawberry.field(description="When the step was recorded.")
@@ -58,6 +59,11 @@ class RunUpdateType:
 
     @classmethod
     def of(cls, update: Update) -> RunUpdateType:
+        """One object per event and position, shared by the subscribers it goes to."""
+        return update.event.shared((cls, update.cursor), lambda: cls._made(update))
+
+    @classmethod
+    def _made(cls, update: Update) -> RunUpdateType:
         run = update.event.view(RunUpdate.of)
         return cls(
             event_id=update.cursor,
@@ -78,7 +84,7 @@ class RunUpdateType:
 @strawberry.type(
     name="CheckStatusChange", description="A check's status flipped in one of its clusters."
 )
-class CheckStatusChangeType:
+class CheckStatusChangeType(SharedPayload):
     event_id: str = strawberry.field(description=EVENT_ID)
     at: datetime
     check_id: strawberry.ID
@@ -91,6 +97,11 @@ class CheckStatusChangeType:
 
     @classmethod
     def of(cls, update: Update) -> CheckStatusChangeType:
+        """One object per event and position, shared by the subscribers it goes to."""
+        return update.event.shared((cls, update.cursor), lambda: cls._made(update))
+
+    @classmethod
+    def _made(cls, update: Update) -> CheckStatusChangeType:
         change = update.event.view(StatusChange.of)
         return cls(
             event_id=update.cursor,

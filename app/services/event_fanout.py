@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -71,10 +71,14 @@ class LoggedEvent:
 
     def view(self, interpret: Callable[[LoggedEvent], T]) -> T:
         """`interpret(self)`, worked out once however many subscriptions ask for it."""
+        return self.shared(interpret, lambda: interpret(self))
+
+    def shared(self, key: Hashable, make: Callable[[], T]) -> T:
+        """What `make` makes of this event, made once per key and then shared."""
         try:
-            value: T = self._views[interpret]
+            value: T = self._views[key]
         except KeyError:
-            value = self._views[interpret] = interpret(self)
+            value = self._views[key] = make()
         return value
 
 

@@ -387,3 +387,25 @@ async def test_subscribing_needs_a_token(
     assert result.errors is not None
     assert result.errors[0].extensions == {"code": "UNAUTHENTICATED"}
     assert fanout.subscriptions == 0
+
+
+async def test_subscribers_share_an_updates_result_only_when_they_sent_the_same_operation(
+    session_factory: SessionFactory, keyring: Keyring, fanout: EventFanout, viewer: Principal
+) -> None:
+    check = await a_check(session_factory, keyring, "web")
+    narrow = "subscription { runUpdates { step } }"
+    async with (
+        subscription(session_factory, keyring, fanout, viewer, RUN_UPDATES) as full,
+        subscription(session_factory, keyring, fanout, viewer, RUN_UPDATES) as same,
+        subscription(session_factory, keyring, fanout, viewer, narrow) as brief,
+    ):
+        pending = [
+            asyncio.ensure_future(subscriber.data("runUpdates", 4))
+            for subscriber in (full, same, brief)
+        ]
+        await registered(fanout, 3)
+        await a_whole_run(session_factory, check)
+        await fanout.catch_up()
+        seen_full, seen_same, seen_brief = await asyncio.gather(*pending)
+    assert seen_full == seen_same and "runId" in seen_full[0]
+    assert seen_brief == [{"step": step} for step in ("CREATED", "STARTED", "DECIDED", "FINALIZED")]
