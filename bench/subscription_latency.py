@@ -20,9 +20,11 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import time
 import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import websockets
@@ -129,6 +131,12 @@ class Subscriber:
             self.latencies[sequence] = received - at
 
 
+def process_cpu_seconds(pid: int | None) -> float:
+    """User and system CPU time of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def viewer_token(runtime: Runtime) -> str:
     async with runtime.session_factory.begin() as session:
         issued = await issue_token(
@@ -160,6 +168,7 @@ async def append_event(runtime: Runtime, sequence: int) -> None:
 
 
 async def main(arguments: argparse.Namespace) -> None:
+    load_before = " ".join(f"{value:.1f}" for value in os.getloadavg())
     async with bench_runtime(
         arguments.database_url, arguments.redis_url, "http://127.0.0.1:9"
     ) as runtime:
@@ -195,6 +204,7 @@ async def main(arguments: argparse.Namespace) -> None:
             # A subscription registers with the listener once its first result is asked for.
             await asyncio.sleep(2)
             connected = time.monotonic() - began
+            cpu_before = (process_cpu_seconds(patrol.pid), time.process_time())
             for sequence in range(arguments.events):
                 await append_event(runtime, sequence)
                 await asyncio.sleep(arguments.interval)
@@ -203,6 +213,8 @@ async def main(arguments: argparse.Namespace) -> None:
                 len(subscriber.latencies) < arguments.events for subscriber in subscribers
             ):
                 await asyncio.sleep(0.1)
+            server_cpu = process_cpu_seconds(patrol.pid) - cpu_before[0]
+            client_cpu = time.process_time() - cpu_before[1]
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
         finally:
@@ -228,6 +240,11 @@ async def main(arguments: argparse.Namespace) -> None:
         f"deliveries: {len(latencies)} of {expected}, errors: {sum(len(s.errors) for s in subscribers)}"
     )
     print(f"delivery latency (commit to each subscriber): {summary(latencies)}")
+    print(
+        f"CPU per event: server {server_cpu / arguments.events * 1000:.1f} ms "
+        f"({server_cpu / max(1, len(latencies)) * 1e6:.0f} us per delivery), clients "
+        f"{client_cpu / arguments.events * 1000:.1f} ms; load average before: {load_before}"
+    )
     print(
         "last subscriber of each event: "
         f"p50={percentile(per_event, 0.5) * 1000:.1f} ms p99={percentile(per_event, 0.99) * 1000:.1f} ms"
