@@ -237,6 +237,8 @@ class EventFanout:
         log holds first, then live. Raises SubscriberTooSlow once the queue overflowed (after
         what was delivered before it did)."""
         await self._ready.wait()
+        if after is not None and self._position is not None and after.after > self._position.after:
+            await self._refuse_if_ahead_of_the_log(after)
         start = self._position
         assert start is not None
         resume = None if after is None or start.covers(after) else after
@@ -267,6 +269,19 @@ class EventFanout:
                 await subscriber.wakeup.wait()
         finally:
             self._remove(subscriber)
+
+    async def _refuse_if_ahead_of_the_log(self, after: FeedPosition) -> None:
+        """Another process may have read further than this one; nobody beyond the log. A
+        position from before the database was replaced would otherwise silence a subscription
+        until the log caught up with it."""
+        async with self._session_factory() as session:
+            latest = await latest_position(session)
+        if after.after > latest.after:
+            raise InvalidInput(
+                "after: this position is ahead of the event log (was the database replaced?); "
+                "subscribe without it",
+                field="after",
+            )
 
     async def _replay(
         self, selector: EventSelector, since: FeedPosition, until: FeedPosition

@@ -19,6 +19,7 @@ from app.api.context import build_context
 from app.api.schema import schema
 from app.db import SessionFactory
 from app.domain.access import Principal, Role
+from app.domain.feed_position import FeedPosition
 from app.domain.run_lifecycle import REPORT, check_failed, succeeded
 from app.keyring import Keyring
 from app.models import Check, CheckCluster, ConnectionKind, Run, RunTrigger
@@ -409,3 +410,16 @@ async def test_subscribers_share_an_updates_result_only_when_they_sent_the_same_
         seen_full, seen_same, seen_brief = await asyncio.gather(*pending)
     assert seen_full == seen_same and "runId" in seen_full[0]
     assert seen_brief == [{"step": step} for step in ("CREATED", "STARTED", "DECIDED", "FINALIZED")]
+
+
+async def test_a_position_ahead_of_the_log_is_bad_input(
+    session_factory: SessionFactory, keyring: Keyring, fanout: EventFanout, viewer: Principal
+) -> None:
+    beyond = FeedPosition.at(10**9).encode()
+    async with subscription(
+        session_factory, keyring, fanout, viewer, RUN_UPDATES, after=beyond
+    ) as updates:
+        result = await updates.next()
+    assert result.errors is not None
+    assert result.errors[0].extensions == {"code": "BAD_USER_INPUT", "field": "after"}
+    assert fanout.subscriptions == 0
