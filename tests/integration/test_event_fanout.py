@@ -1,16 +1,20 @@
-"""The fan-out of the event log on a real database: what PostgreSQL commits late still reaches
-live subscribers and those that resume from a position handed out before it appeared."""
+"""The fan-out of the event log on a real database and Redis: one Redis subscription per
+process, woken by nudges, polling when they are lost; what PostgreSQL commits late still
+reaches live subscribers and those that resume from a position handed out before it appeared."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.adapters.broker import EVENTS_APPENDED, publish
 from app.db import SessionFactory
 from app.domain.feed_position import FeedPosition
 from app.models import Event, EventKind
@@ -71,3 +75,42 @@ async def test_an_event_committed_late_reaches_live_and_resuming_subscribers(
     for generator in (follower, impatient, resumed):
         await generator.aclose()
     assert live.subscriptions == 0
+
+
+async def test_one_redis_subscription_serves_every_subscriber_and_a_nudge_wakes_it(
+    session_factory: SessionFactory, redis: Redis
+) -> None:
+    live = EventFanout(session_factory, queue_size=100, poll_interval=60)
+    listening = asyncio.create_task(live.listen(redis, lambda: None))
+    try:
+        followers = [live.follow(EVERYTHING) for _ in range(3)]
+        firsts = [asyncio.ensure_future(anext(follower)) for follower in followers]
+        await registered(live, 3)
+        if not os.environ.get("PATROL_TEST_REDIS_URL"):  # a shared server has other listeners
+            assert dict(await redis.pubsub_numsub(EVENTS_APPENDED)) == {EVENTS_APPENDED.encode(): 1}
+        await append(session_factory, 1)
+        await publish(redis, EVENTS_APPENDED)
+        done, _ = await asyncio.wait(firsts, timeout=10)  # the poll is a minute away
+        assert len(done) == 3
+        for follower in followers:
+            await follower.aclose()
+    finally:
+        listening.cancel()
+        await asyncio.gather(listening, return_exceptions=True)
+
+
+async def test_without_a_nudge_the_listener_finds_events_when_it_polls(
+    session_factory: SessionFactory, redis: Redis
+) -> None:
+    live = EventFanout(session_factory, queue_size=100, poll_interval=0.2)
+    listening = asyncio.create_task(live.listen(redis, lambda: None))
+    try:
+        follower = live.follow(EVERYTHING)
+        first = asyncio.ensure_future(anext(follower))
+        await registered(live, 1)
+        await append(session_factory, 1)  # and no nudge: it was lost
+        assert (await asyncio.wait_for(first, 10)).event.kind is EventKind.RUN_CREATED
+        await follower.aclose()
+    finally:
+        listening.cancel()
+        await asyncio.gather(listening, return_exceptions=True)
