@@ -81,3 +81,17 @@ KH_CHECK_RUN_DURATION = Histogram(
     ["check", "namespace", "cluster"],
     buckets=(1, 5, 10, 30, 60, 120, 300),
 )
+EVENT_NUDGES_LOST = Counter(
+    "patrol_event_nudges_lost_total",
+    "Nudges to readers of the event log that could not be published (they poll instead)",
+)
+LIVE_SUBSCRIBERS = Gauge(
+    "patrol_live_subscribers", "GraphQL subscriptions being served by this process"
+)
+LIVE_SUBSCRIBERS_DROPPED = Counter(
+    "patrol_live_subscribers_dropped_total",
+    "Subscriptions ended because their client fell too far behind",
+)
+LIVE_EVENTS_READ = Counter(
+    "patrol_live_events_read_total", "Events read from the log to fan out to subscriptions"
+)

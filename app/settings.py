@@ -77,6 +77,18 @@ class Settings(BaseSettings):
     graphql_timeout_seconds: float = Field(
         default=10.0, gt=0, description="A query or mutation running longer is cancelled."
     )
+    live_queue_size: int = Field(
+        default=1000,
+        ge=1,
+        description="Updates a subscription may fall behind its client before it is ended "
+        "(SUBSCRIBER_TOO_SLOW, with where to resume).",
+    )
+    live_poll_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often an API process reads the event log for its subscriptions even "
+        "when no nudge came through Redis (a lost nudge delays updates by at most this).",
+    )
     reconcile_interval_seconds: int = Field(default=15, ge=1, le=60)
     report_max_bytes: int = 64 * 1024
     report_ip_fallback: IpFallback = Field(

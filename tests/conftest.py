@@ -17,6 +17,7 @@ pytest_plugins = [
     "tests.fixtures.http_target",
     "tests.fixtures.kubectl",
     "tests.fixtures.logs",
+    "tests.fixtures.nudges",
     "tests.fixtures.postgres",
     "tests.fixtures.processes",
     "tests.fixtures.receivers",

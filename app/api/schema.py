@@ -27,6 +27,8 @@ from app.api.limits import OperationLimits, OperationLimitsExtension
 from app.api.manifests_schema import ManifestMutation, ManifestQuery
 from app.api.mutations import Mutation
 from app.api.queries import Query
+from app.api.shared_results import SharingExecutor
+from app.api.subscriptions import Subscription
 from app.logging import get_logger
 
 log = get_logger(__name__)
@@ -84,6 +86,8 @@ def create_schema(limits: OperationLimits) -> PatrolSchema:
     created = PatrolSchema(
         query=RootQuery,
         mutation=RootMutation,
+        subscription=Subscription,
+        execution_context_class=SharingExecutor,
         extensions=[ErrorCodes, lambda: OperationLimitsExtension(limits)],
     )
     _introspectable_json_defaults(created._schema)

@@ -19,7 +19,7 @@ from app.models import Check, Cluster, Run, RunStatus, RunTrigger
 from app.models.columns import utcnow
 from app.services import run_state
 from app.services.followups import enqueue_finalize
-from app.services.ports import Execution
+from app.services.ports import EventNudges, Execution
 from app.services.report_identity import report_secret
 from app.services.run_context import run_with_context
 
@@ -41,6 +41,7 @@ async def start_run(
     public_url: str,
     keyring: Keyring,
     now: datetime,
+    nudges: EventNudges,
 ) -> LaunchPlan | None:
     """Move a pending run to running (CAS) and return what to create; None if it is not pending.
 
@@ -64,6 +65,7 @@ async def start_run(
         await session.commit()
         if not started:
             return None
+        nudges.events_appended()
         run.status, run.started_at, run.deadline_at = RunStatus.RUNNING, now, deadline
         run.pod_name, run.pod_namespace = name, check.namespace
     assert run.deadline_at is not None
@@ -95,7 +97,12 @@ async def create_pod(client: ClusterClient, plan: LaunchPlan) -> dict[str, objec
 
 
 async def fail_launch(
-    session: AsyncSession, run_id: uuid.UUID, error: KubeError, *, now: datetime
+    session: AsyncSession,
+    run_id: uuid.UUID,
+    error: KubeError,
+    *,
+    now: datetime,
+    nudges: EventNudges,
 ) -> bool:
     """Decide a run whose pod cannot be created. Commits."""
     reason = (
@@ -108,6 +115,7 @@ async def fail_launch(
     await session.commit()
     if decided is None:
         return False
+    nudges.events_appended()
     run_state.announce([decided])
     return True
 
@@ -136,6 +144,7 @@ async def launch(runtime: Execution, run_id: uuid.UUID, *, retry_in: float) -> L
             public_url=runtime.require_public_url(),
             keyring=runtime.keyring,
             now=utcnow(),
+            nudges=runtime.event_nudges,
         )
     if plan is None:
         return LaunchAttempt(LaunchResult.NOT_PENDING)
@@ -154,7 +163,7 @@ async def launch(runtime: Execution, run_id: uuid.UUID, *, retry_in: float) -> L
             )
             return LaunchAttempt(LaunchResult.RETRY, pause)
         async with runtime.session_factory() as session:
-            if await fail_launch(session, run_id, error, now=utcnow()):
+            if await fail_launch(session, run_id, error, now=utcnow(), nudges=runtime.event_nudges):
                 await enqueue_finalize(runtime.queue, run_id)
         log.warning("pod creation failed", run_id=str(run_id), error=str(error))
         return LaunchAttempt(LaunchResult.FAILED)

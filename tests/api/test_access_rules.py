@@ -36,6 +36,10 @@ EXPECTED_ROLES = {
         "revokeApiToken": Role.ADMIN,
         "applyManifests": Role.EDITOR,
     },
+    "Subscription": {
+        "runUpdates": Role.VIEWER,
+        "checkStatusChanged": Role.VIEWER,
+    },
 }
 
 

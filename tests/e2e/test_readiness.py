@@ -36,6 +36,7 @@ async def test_readyz_lists_every_loop_of_serve_and_is_ready_when_all_answer(
     assert set(body["loops"]) == {
         "report-batcher",
         "jobs",
+        "event-listener",
         "scheduler",
         "pod-watchers",
         "finalize-sweep",

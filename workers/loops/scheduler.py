@@ -35,7 +35,7 @@ async def schedule_due_runs(runtime: Runtime, launches: Launches) -> int:
     """Claim every due slot and launch its run; returns how many slots were looked at."""
     async with runtime.session_factory() as session:
         slots = await due_slots(session, until=utcnow(), limit=SCHEDULER_BATCH)
-        runs = await claim_due_slots(session, slots, now=utcnow())
+        runs = await claim_due_slots(session, slots, now=utcnow(), nudges=runtime.event_nudges)
     for run in runs:
         launches.start(run.id)
     return len(slots)
