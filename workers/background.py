@@ -1,5 +1,5 @@
 """The loops a worker runs beside its jobs: the scheduler, the sweeps and one pod watch per
-cluster, each supervised. Any number of workers may run them at once: every decision they make
+cluster it holds the lease of, each supervised. Any number of workers may run them at once: every decision they make
 goes through a compare-and-set."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import functools
 from collections.abc import AsyncIterator
 
 from app.runtime import Runtime
+from app.services.cluster_leases import ClusterLeases
 from workers.loops.deadline_sweep import run_deadline_sweep
 from workers.loops.finalize_sweep import run_finalize_sweep
 from workers.loops.pod_watchers import PodWatchers, run_pod_watchers
@@ -23,8 +24,9 @@ DEADLINE_SWEEP = "deadline-sweep"
 @contextlib.asynccontextmanager
 async def background_loops(runtime: Runtime) -> AsyncIterator[None]:
     loops, launches, watchers = runtime.loops, Launches(runtime), PodWatchers(runtime)
+    leases = ClusterLeases(runtime.redis, seconds=runtime.settings.cluster_lease_seconds)
     loops.start(SCHEDULER, functools.partial(run_scheduler, runtime, launches))
-    loops.start(POD_WATCHERS, functools.partial(run_pod_watchers, runtime, watchers))
+    loops.start(POD_WATCHERS, functools.partial(run_pod_watchers, runtime, watchers, leases))
     loops.start(FINALIZE_SWEEP, functools.partial(run_finalize_sweep, runtime))
     loops.start(DEADLINE_SWEEP, functools.partial(run_deadline_sweep, runtime))
     try:
@@ -35,3 +37,4 @@ async def background_loops(runtime: Runtime) -> AsyncIterator[None]:
         await launches.drain(timeout=5)
         await loops.stop(POD_WATCHERS)
         await watchers.stop_all()
+        await leases.release_all()

@@ -217,11 +217,15 @@ class ClusterClient:
             raise
         return True
 
-    async def list_pods(self, label_selector: str) -> tuple[list[dict[str, Any]], str]:
-        """Pods in all namespaces matching the selector, and the list's resourceVersion."""
+    async def list_pods(
+        self, namespace: str, label_selector: str
+    ) -> tuple[list[dict[str, Any]], str]:
+        """Pods in the namespace matching the selector, and the list's resourceVersion. Per
+        namespace: Patrol's Role grants nothing cluster-wide."""
         document = await self._call(
             lambda: _json(
-                self._api.list_pod_for_all_namespaces(
+                self._api.list_namespaced_pod(
+                    namespace,
                     label_selector=label_selector,
                     _preload_content=False,
                     _request_timeout=REQUEST_TIMEOUT,
@@ -262,11 +266,12 @@ class ClusterClient:
         return list(document.get("items") or [])
 
     def watch_pods(
-        self, label_selector: str, resource_version: str, *, timeout_seconds: int
+        self, namespace: str, label_selector: str, resource_version: str, *, timeout_seconds: int
     ) -> Iterator[WatchEvent]:
         """Blocking: yields events until the server ends the stream. Run it on its own thread."""
         try:
-            response = self._api.list_pod_for_all_namespaces(
+            response = self._api.list_namespaced_pod(
+                namespace,
                 label_selector=label_selector,
                 resource_version=resource_version,
                 timeout_seconds=timeout_seconds,
@@ -287,8 +292,21 @@ class ClusterClient:
         finally:
             response.release_conn()
 
+    async def _server_version(self, timeout: float) -> str:
+        """The API server's gitVersion (GET /version, readable by any authenticated client)."""
+
+        def read() -> str:
+            response = k8s.VersionApi(self._api.api_client).get_code(
+                _preload_content=False, _request_timeout=(min(timeout, REQUEST_TIMEOUT[0]), timeout)
+            )
+            return str(_json(response).get("gitVersion") or "unknown")
+
+        return await self._call(read)
+
     def close(self) -> None:
         self._api.api_client.close()
+        # Calls already queued still run (on a fresh connection) and finish.
+        self._executor.shutdown(wait=False)
 
 
 def _json(response: Any) -> dict[str, Any]:
@@ -297,10 +315,11 @@ def _json(response: Any) -> dict[str, Any]:
 
 
 class KubeGateway:
-    """One ClusterClient per cluster (rebuilt when the cluster's connection changes)."""
+    """One ClusterClient per cluster (rebuilt when the cluster's connection changes), each with
+    threads of its own: a slow cluster holds up its own calls, never another cluster's."""
 
-    def __init__(self, keyring: Keyring, *, max_threads: int = 32) -> None:
-        self.executor = ThreadPoolExecutor(max_threads, thread_name_prefix="kube")
+    def __init__(self, keyring: Keyring, *, threads_per_cluster: int = 16) -> None:
+        self._threads_per_cluster = threads_per_cluster
         self._keyring = keyring
         self._files = CredentialFiles()
         self._clients: dict[Any, tuple[Any, ClusterClient]] = {}
@@ -312,14 +331,19 @@ class KubeGateway:
         if cached is not None:
             cached[1].close()
         created = ClusterClient(
-            configuration_for(cluster, self._keyring, self._files), self.executor
+            configuration_for(cluster, self._keyring, self._files),
+            ThreadPoolExecutor(
+                self._threads_per_cluster, thread_name_prefix=f"kube-{str(cluster.id)[:8]}"
+            ),
         )
         self._clients[cluster.id] = (cluster.updated_at, created)
         return created
+
+    async def server_version(self, cluster: Cluster, *, timeout: float) -> str:
+        return await self.client(cluster)._server_version(timeout)
 
     def close(self) -> None:
         for _, cluster_client in self._clients.values():
             cluster_client.close()
         self._clients.clear()
-        self.executor.shutdown(wait=False, cancel_futures=True)
         self._files.close()

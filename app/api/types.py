@@ -47,6 +47,9 @@ class ClusterType:
     context: str | None = strawberry.field(description="The kubeconfig context used, if any.")
     insecure_skip_tls_verify: bool
     default_namespace: str
+    report_url: str | None = strawberry.field(
+        description="Where this cluster's checker pods report; null: Patrol's public URL."
+    )
     has_credentials: bool = strawberry.field(
         description="Whether a kubeconfig, token or CA certificate is stored (never returned)."
     )
@@ -65,6 +68,7 @@ class ClusterType:
             context=cluster.kube_context,
             insecure_skip_tls_verify=cluster.insecure_skip_tls_verify,
             default_namespace=cluster.default_namespace,
+            report_url=cluster.report_url,
             has_credentials=cluster.has_credentials,
             created_at=cluster.created_at,
             updated_at=cluster.updated_at,
@@ -89,6 +93,9 @@ class CheckType:
     timeout: str = strawberry.field(description="Go duration after which a run times out.")
     timeout_seconds: float
     enabled: bool
+    cluster_selector: str | None = strawberry.field(
+        description="The label selector over cluster labels it also runs by, if any."
+    )
     version: int = strawberry.field(description="Incremented on every edit.")
     created_at: datetime
     updated_at: datetime
@@ -110,6 +117,7 @@ class CheckType:
             timeout=_go_duration(check.timeout_seconds) or "0s",
             timeout_seconds=check.timeout_seconds,
             enabled=check.enabled,
+            cluster_selector=check.cluster_selector,
             version=check.version,
             created_at=check.created_at,
             updated_at=check.updated_at,

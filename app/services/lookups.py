@@ -120,3 +120,20 @@ async def check_by_name(session: AsyncSession, namespace: str, name: str) -> Che
 
 async def all_clusters(session: AsyncSession) -> list[Cluster]:
     return list((await session.exec(select(Cluster).order_by(col(Cluster.name)))).all())
+
+
+async def namespaces_in_use(session: AsyncSession, cluster_id: uuid.UUID) -> list[str]:
+    """The namespaces Patrol may have pods in, in one cluster: those of the checks that run
+    there, and those of its runs not finalized yet (a check may have moved namespace since)."""
+    of_checks = (
+        select(Check.namespace)
+        .join(CheckCluster, col(CheckCluster.check_id) == col(Check.id))
+        .where(CheckCluster.cluster_id == cluster_id)
+    )
+    of_runs = select(Run.pod_namespace).where(
+        Run.cluster_id == cluster_id,
+        col(Run.finalized_at).is_(None),
+        col(Run.pod_namespace).is_not(None),
+    )
+    found = set((await session.exec(of_checks)).all()) | set((await session.exec(of_runs)).all())
+    return sorted(namespace for namespace in found if namespace)
