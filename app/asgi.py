@@ -30,6 +30,7 @@ def create_app(runtime: Runtime) -> Litestar:
         QueueDispatcher(runtime.queue, runtime.redis),
         anonymous_read=runtime.settings.anonymous_read,
         limits=OperationLimits.from_settings(runtime.settings),
+        clusters=runtime.kube,
     )
 
     # Reports decide runs: they are monitoring's work, on monitoring's engine.

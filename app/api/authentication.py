@@ -33,6 +33,7 @@ from app.logging import get_logger
 from app.metrics import AUTH_REFUSALS
 from app.models.columns import utcnow
 from app.services.dispatch import Dispatcher
+from app.services.ports import ClusterAccess
 from app.services.tokens import authenticate
 
 log = get_logger(__name__)
@@ -85,6 +86,7 @@ def graphql_controller(
     *,
     anonymous_read: bool,
     limits: OperationLimits,
+    clusters: ClusterAccess | None = None,
 ) -> type[Any]:
     authenticator = Authenticator(session_factory, keyring, anonymous_read=anonymous_read)
 
@@ -119,6 +121,7 @@ def graphql_controller(
             principal=(scope.get("state") or {}).get(PRINCIPAL_STATE),
             dispatcher=dispatcher,
             client=_client(scope),
+            clusters=clusters,
         )
 
     base = make_graphql_controller(

@@ -12,6 +12,7 @@ from app.db import SessionFactory
 from app.domain.access import Principal
 from app.keyring import Keyring
 from app.services.dispatch import DatabaseOnly, Dispatcher
+from app.services.ports import ClusterAccess
 
 
 class Context(BaseContext, kw_only=True):
@@ -19,6 +20,7 @@ class Context(BaseContext, kw_only=True):
     loaders: Loaders
     dispatcher: Dispatcher
     keyring: Keyring
+    clusters: ClusterAccess | None = None
     # None until authenticated: a websocket authenticates with its connection_init payload.
     principal: Principal | None = None
     client: str | None = None
@@ -36,6 +38,7 @@ def build_context(
     principal: Principal | None,
     dispatcher: Dispatcher | None = None,
     client: str | None = None,
+    clusters: ClusterAccess | None = None,
 ) -> Context:
     """A fresh context (fresh loader caches) for one operation; tests pass it to schema.execute."""
     return Context(
@@ -45,4 +48,5 @@ def build_context(
         keyring=keyring,
         principal=principal,
         client=client,
+        clusters=clusters,
     )

@@ -16,7 +16,7 @@ from app.api.inputs import (
 from app.api.types import CheckType, ClusterType, RunType
 from app.domain.access import Role
 from app.models.columns import utcnow
-from app.services import checks, clusters, trigger
+from app.services import checks, cluster_removal, clusters, trigger
 
 
 @strawberry.type
@@ -37,11 +37,19 @@ class Mutation:
             )
         return ClusterType.from_model(cluster)
 
-    @guarded_mutation(Role.ADMIN, "Deletes the cluster, its check memberships and its runs.")
-    async def delete_cluster(self, info: Info, id: strawberry.ID) -> strawberry.ID:
+    @guarded_mutation(
+        Role.ADMIN,
+        "Deletes Patrol's pods in the cluster, then the cluster, its check memberships and its "
+        "runs. CLUSTER_UNREACHABLE when the pods cannot be deleted while runs there may still "
+        "have some; force: true deletes the cluster anyway and leaves them behind.",
+    )
+    async def delete_cluster(
+        self, info: Info, id: strawberry.ID, force: bool = False
+    ) -> strawberry.ID:
         cluster_id = parse_id(id)
-        async with info.context.session_factory.begin() as session:
-            await clusters.delete_cluster(session, cluster_id)
+        await cluster_removal.remove_cluster(
+            info.context.session_factory, info.context.clusters, cluster_id, force=force
+        )
         return id
 
     @guarded_mutation(Role.EDITOR)

@@ -92,15 +92,6 @@ async def record_probe(session: AsyncSession, cluster: Cluster, probe: Probe) ->
     return False
 
 
-async def health_by_cluster_id(
-    session: AsyncSession, cluster_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, ClusterHealth]:
-    rows = await session.exec(
-        select(ClusterHealth).where(col(ClusterHealth.cluster_id).in_(set(cluster_ids)))
-    )
-    return {row.cluster_id: row for row in rows.all()}
-
-
 def _values(row: ClusterHealth | None, probe: Probe, flipped: bool) -> dict[str, Any]:
     failures = 0 if probe.reachable else (row.consecutive_failures if row else 0) + 1
     return {

@@ -10,7 +10,16 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.models import Check, CheckCluster, CheckStatus, Cluster, Run, RunEvent, RunLog
+from app.models import (
+    Check,
+    CheckCluster,
+    CheckStatus,
+    Cluster,
+    ClusterHealth,
+    Run,
+    RunEvent,
+    RunLog,
+)
 
 
 async def clusters_by_id(
@@ -53,6 +62,30 @@ async def statuses_by_check_id(
     for status in rows.all():
         grouped[status.check_id].append(status)
     return grouped
+
+
+async def statuses_by_cluster_id(
+    session: AsyncSession, cluster_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[CheckStatus]]:
+    rows = await session.exec(
+        select(CheckStatus)
+        .join(Check, col(Check.id) == col(CheckStatus.check_id))
+        .where(col(CheckStatus.cluster_id).in_(set(cluster_ids)))
+        .order_by(col(Check.namespace), col(Check.name))
+    )
+    grouped: dict[uuid.UUID, list[CheckStatus]] = defaultdict(list)
+    for status in rows.all():
+        grouped[status.cluster_id].append(status)
+    return grouped
+
+
+async def health_by_cluster_id(
+    session: AsyncSession, cluster_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, ClusterHealth]:
+    rows = await session.exec(
+        select(ClusterHealth).where(col(ClusterHealth.cluster_id).in_(set(cluster_ids)))
+    )
+    return {row.cluster_id: row for row in rows.all()}
 
 
 async def runs_by_id(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Run]:

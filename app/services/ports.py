@@ -11,6 +11,9 @@ from app.db import SessionFactory
 from app.keyring import Keyring
 from app.settings import Settings
 
+# How the API reaches clusters (deleting one reaps its pods first); None where it cannot.
+ClusterAccess = KubeGateway
+
 
 class Execution(Protocol):
     @property
