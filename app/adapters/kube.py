@@ -319,6 +319,9 @@ class KubeGateway:
     threads of its own: a slow cluster holds up its own calls, never another cluster's."""
 
     def __init__(self, keyring: Keyring, *, threads_per_cluster: int = 16) -> None:
+        # The client imports its API classes on first use, which takes a second or more: pay it
+        # at start-up, not on the event loop in the middle of a watch.
+        _ = (k8s.CoreV1Api, k8s.VersionApi)
         self._threads_per_cluster = threads_per_cluster
         self._keyring = keyring
         self._files = CredentialFiles()

@@ -16,6 +16,7 @@ from app.services.cluster_health import probe_cluster, record_probe
 from app.services.cluster_leases import ClusterLeases
 from app.services.lookups import all_clusters, namespaces_in_use
 from app.services.observe import Changed, PodObserver, Relisted, pod_changes
+from app.services.ports import ClusterApiError
 from app.supervision import LoopControl
 
 CLUSTER_REFRESH_SECONDS = 10.0
@@ -70,6 +71,7 @@ class PodWatchers:
                 watch,
                 functools.partial(watch_cluster, self._runtime, cluster, in_use, observer),
                 essential=False,
+                expected_errors=(ClusterApiError,),
                 cluster=cluster.name,
             )
             loops.start(
