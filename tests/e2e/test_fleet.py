@@ -200,7 +200,7 @@ async def test_a_slow_cluster_leaves_the_other_clusters_runs_on_time(
     api_stack: PatrolStack,
 ) -> None:
     await label_cluster_a(api_stack)
-    b, b_id = await join_cluster_b(api_stack)
+    b, _ = await join_cluster_b(api_stack)
     await api_stack.start_worker()
     await create_selecting_check(api_stack)
     started = utcnow()
