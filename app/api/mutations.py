@@ -16,16 +16,23 @@ from app.api.inputs import (
 from app.api.types import CheckType, ClusterType, RunType
 from app.domain.access import Role
 from app.models.columns import utcnow
-from app.services import checks, cluster_removal, clusters, trigger
+from app.services import checks, cluster_health, cluster_removal, clusters, trigger
 
 
 @strawberry.type
 class Mutation:
-    @guarded_mutation(Role.ADMIN)
+    @guarded_mutation(
+        Role.ADMIN,
+        "Registers a cluster and probes its API once: an unreachable one is registered anyway, "
+        "with the problem in health.lastError.",
+    )
     async def create_cluster(self, info: Info, input: CreateClusterInput) -> ClusterType:
         draft = input.to_draft()
         async with info.context.session_factory.begin() as session:
             cluster = await clusters.create_cluster(session, draft, info.context.keyring)
+        await cluster_health.probe_on_registration(
+            info.context.session_factory, info.context.clusters, cluster
+        )
         return ClusterType.from_model(cluster)
 
     @guarded_mutation(Role.ADMIN)
@@ -34,6 +41,10 @@ class Mutation:
         async with info.context.session_factory.begin() as session:
             cluster = await clusters.update_cluster(
                 session, cluster_id, changes, info.context.keyring
+            )
+        if changes.reconnects:
+            await cluster_health.probe_on_registration(
+                info.context.session_factory, info.context.clusters, cluster
             )
         return ClusterType.from_model(cluster)
 

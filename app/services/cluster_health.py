@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.adapters.kube import KubeError
+from app.adapters.kube import KubeError, KubeGateway
+from app.db import SessionFactory
 from app.logging import get_logger
 from app.models import Cluster, ClusterHealth, Event, EventKind
 from app.models.columns import utcnow
@@ -23,6 +24,8 @@ from app.services.ports import Execution
 log = get_logger(__name__)
 ATTEMPTS = 5
 MAX_ERROR_LENGTH = 500
+# A registration waits this long at most for the cluster to answer.
+REGISTRATION_PROBE_SECONDS = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +46,28 @@ def _state(reachable: bool | None) -> str:
 
 
 async def probe_cluster(runtime: Execution, cluster: Cluster) -> Probe:
+    return await probe_with(
+        runtime.kube, cluster, timeout=runtime.settings.cluster_probe_timeout_seconds
+    )
+
+
+async def probe_on_registration(
+    session_factory: SessionFactory, kube: KubeGateway | None, cluster: Cluster
+) -> None:
+    """Probe a cluster just registered or reconnected, so that its health (and any problem
+    reaching it: a clear warning, not a refusal) shows in the mutation's answer. A use case."""
+    if kube is None:
+        return
+    probe = await probe_with(kube, cluster, timeout=REGISTRATION_PROBE_SECONDS)
+    async with session_factory() as session:
+        await record_probe(session, cluster, probe)
+
+
+async def probe_with(kube: KubeGateway, cluster: Cluster, *, timeout: float) -> Probe:
     """Never raises for the cluster's sake: a failure is the probe's finding."""
-    timeout = runtime.settings.cluster_probe_timeout_seconds
     try:
         async with asyncio.timeout(timeout):
-            version = await runtime.kube.server_version(cluster, timeout=timeout)
+            version = await kube.server_version(cluster, timeout=timeout)
     except TimeoutError:
         return Probe(utcnow(), error=f"no answer within {timeout:g}s")
     except KubeError as error:

@@ -59,6 +59,20 @@ class ClusterChanges:
     default_namespace: str | Unchanged = UNCHANGED
     report_url: str | Unchanged | None = UNCHANGED
 
+    @property
+    def reconnects(self) -> bool:
+        """Whether the change may change how (or whether) the cluster is reached."""
+        connection = (
+            self.connection_kind,
+            self.kubeconfig,
+            self.kube_context,
+            self.api_url,
+            self.token,
+            self.ca_cert,
+            self.insecure_skip_tls_verify,
+        )
+        return any(value is not UNCHANGED for value in connection)
+
 
 async def create_cluster(session: AsyncSession, draft: ClusterDraft, keyring: Keyring) -> Cluster:
     secrets = _Secrets(

@@ -230,3 +230,23 @@ def _figures(values: list[float]) -> str:
         f"n={len(values)} median={statistics.median(values):.3f}s max={max(values):.3f}s "
         f"values={[round(value, 3) for value in values]}"
     )
+
+
+async def test_registering_an_unreachable_cluster_answers_with_a_clear_warning_in_its_health(
+    api_stack: PatrolStack,
+) -> None:
+    answer = await graphql(
+        api_stack,
+        "mutation($i: CreateClusterInput!) { createCluster(input: $i) { "
+        "health { status lastError serverVersion } } }",
+        i={
+            "name": "nowhere",
+            "connectionKind": "TOKEN",
+            "apiUrl": "https://127.0.0.1:9",
+            "token": "t",
+        },
+    )
+
+    health = answer["data"]["createCluster"]["health"]
+    assert health["status"] == "UNREACHABLE"
+    assert "Connection refused" in health["lastError"] or "refused" in health["lastError"].lower()
