@@ -163,18 +163,32 @@ def _load_url_and_token(
 class ClusterClient:
     """Async facade over one cluster's API; every blocking call runs on `executor`."""
 
-    def __init__(self, configuration: k8s.Configuration, executor: ThreadPoolExecutor) -> None:
+    def __init__(
+        self, configuration: k8s.Configuration, executor: ThreadPoolExecutor, *, max_waiting: int
+    ) -> None:
         # Typed as Any: with _preload_content=False the calls return raw responses, not the
         # models the generated signatures promise.
         self._api: Any = k8s.CoreV1Api(k8s.ApiClient(configuration))
         self._executor = executor
+        self._max_waiting = max_waiting
+        self._waiting = 0
 
     async def _call(self, function: Callable[[], T]) -> T:
+        # A slow cluster's calls pile up on its own threads; past a bound, callers fail at once
+        # (a transient error: jobs retry later) instead of holding job slots every cluster shares.
+        if self._waiting >= self._max_waiting:
+            raise KubeError(
+                f"{self._waiting} calls to this cluster are already waiting for an answer",
+                status=None,
+            )
         loop = asyncio.get_running_loop()
+        self._waiting += 1
         try:
             return await loop.run_in_executor(self._executor, function)
         except (ApiException, urllib3.exceptions.HTTPError, OSError) as error:
             raise _translate(error) from error
+        finally:
+            self._waiting -= 1
 
     async def create_pod(self, namespace: str, manifest: dict[str, Any]) -> dict[str, Any]:
         return await self._call(
@@ -338,6 +352,7 @@ class KubeGateway:
             ThreadPoolExecutor(
                 self._threads_per_cluster, thread_name_prefix=f"kube-{str(cluster.id)[:8]}"
             ),
+            max_waiting=self._threads_per_cluster * 2,
         )
         self._clients[cluster.id] = (cluster.updated_at, created)
         return created

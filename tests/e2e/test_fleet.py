@@ -24,6 +24,8 @@ FLEET_SETTINGS = {
 }
 # A run of A scheduled while B is down must start within this long of its due time.
 LAG_BOUND = timedelta(seconds=1.5)
+# ... and be finalized within this long of its decision (FINALIZE_DELAY is 1 s of it).
+FINALIZE_BOUND = timedelta(seconds=5)
 INTERVAL_SECONDS = 3
 
 
@@ -116,6 +118,22 @@ def lags(runs: list[Run]) -> list[float]:
     ]
 
 
+async def finalize_lags(stack: PatrolStack, runs: list[Run]) -> list[float]:
+    """Seconds from each run's decision to its finalization (logs kept, pod deleted)."""
+
+    async def finalized() -> list[Run] | None:
+        fresh = [await stack.run(run.id) for run in runs]
+        done = [run for run in fresh if run is not None and run.finalized_at is not None]
+        return done if len(done) == len(runs) else None
+
+    done = await eventually(finalized, timeout=30)
+    return [
+        (run.finalized_at - run.finished_at).total_seconds()
+        for run in done
+        if run.finalized_at is not None and run.finished_at is not None
+    ]
+
+
 async def on_time_runs_in_a(stack: PatrolStack, since: datetime, count: int) -> list[Run]:
     local = str(stack.cluster.id)
 
@@ -165,6 +183,9 @@ async def test_an_unreachable_cluster_delays_nothing_elsewhere_shows_in_its_heal
     print(f"A's launch lag while B is down: {_figures(measured)} stages={stages(during)}")
     assert all(run.status is RunStatus.SUCCEEDED for run in during), [r.errors for r in during]
     assert max(measured) < LAG_BOUND.total_seconds(), measured
+    finalizing = await finalize_lags(api_stack, during)
+    print(f"A's decision-to-finalized while B is down: {_figures(finalizing)}")
+    assert max(finalizing) < FINALIZE_BOUND.total_seconds(), finalizing
 
     async with api_stack.runtime.session_factory() as session:
         flips = (
@@ -215,6 +236,9 @@ async def test_a_slow_cluster_leaves_the_other_clusters_runs_on_time(
     print(f"A's launch lag while B is slow: {_figures(measured)}")
     assert all(run.status is RunStatus.SUCCEEDED for run in during), [r.errors for r in during]
     assert max(measured) < LAG_BOUND.total_seconds(), measured
+    finalizing = await finalize_lags(api_stack, during)
+    print(f"A's decision-to-finalized while B is slow: {_figures(finalizing)}")
+    assert max(finalizing) < FINALIZE_BOUND.total_seconds(), finalizing
     health = await eventually(lambda: _health_with(api_stack, "b", "UNREACHABLE"), timeout=15)
     assert "no answer within" in health["lastError"] or "timed out" in health["lastError"].lower()
     b.faults.clear()
