@@ -150,7 +150,9 @@ _DATA_FILE_KEYS = ("certificate-authority", "client-certificate", "client-key")
 def _load_url_and_token(
     cluster: Cluster, keyring: Keyring, files: CredentialFiles, configuration: k8s.Configuration
 ) -> None:
-    configuration.host = (cluster.api_url or "").rstrip("/")
+    if not cluster.api_url:
+        raise ClusterConfigError(f"cluster {cluster.name}: no API URL is stored")
+    configuration.host = cluster.api_url.rstrip("/")
     if cluster.token_encrypted:
         token = keyring.decrypt(cluster.token_encrypted)
         configuration.api_key = {"authorization": f"Bearer {token}"}

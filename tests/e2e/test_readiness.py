@@ -40,6 +40,7 @@ async def test_readyz_lists_every_loop_of_serve_and_is_ready_when_all_answer(
         "finalize-sweep",
         "deadline-sweep",
         "watch:local",
+        "health:local",
     }
 
 

@@ -14,6 +14,7 @@ from app.models import Cluster
 from app.runtime import Runtime
 from app.services.cluster_health import probe_cluster, record_probe
 from app.services.cluster_leases import ClusterLeases
+from app.services.dispatch import schedule_changes
 from app.services.lookups import all_clusters, namespaces_in_use
 from app.services.observe import Changed, PodObserver, Relisted, pod_changes
 from app.services.ports import ClusterApiError
@@ -92,19 +93,26 @@ class PodWatchers:
 async def run_pod_watchers(
     runtime: Runtime, watchers: PodWatchers, leases: ClusterLeases, control: LoopControl
 ) -> None:
-    """Keep the clusters whose leases this worker holds, and only those."""
+    """Keep the clusters whose leases this worker holds, and only those. A check's edit (which
+    may bring a new namespace to watch) nudges it, so the watch does not miss the first run."""
     renew_every = min(CLUSTER_REFRESH_SECONDS, runtime.settings.cluster_lease_seconds / 3)
-    while True:
-        async with runtime.session_factory() as session:
-            clusters = await all_clusters(session)
-            kept_ids = await leases.settle(clusters)
-            kept = [cluster for cluster in clusters if cluster.id in kept_ids]
-            namespaces = {
-                cluster.id: await namespaces_in_use(session, cluster.id) for cluster in kept
-            }
-        await watchers.match(kept, namespaces)
-        control.beat()
-        await control.pause(renew_every)
+    async with schedule_changes(runtime.redis) as nudged:
+        while True:
+            async with runtime.session_factory() as session:
+                clusters = await all_clusters(session)
+                kept_ids = await leases.settle(clusters)
+                kept = [cluster for cluster in clusters if cluster.id in kept_ids]
+                # The default namespace always: most checks run there, watched from the start.
+                namespaces = {
+                    cluster.id: sorted(
+                        {cluster.default_namespace, *await namespaces_in_use(session, cluster.id)}
+                    )
+                    for cluster in kept
+                }
+            await watchers.match(kept, namespaces)
+            control.beat()
+            await nudged.wait(renew_every)
+            control.beat()
 
 
 async def watch_cluster(
