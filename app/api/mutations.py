@@ -30,6 +30,8 @@ class Mutation:
         draft = input.to_draft()
         async with info.context.session_factory.begin() as session:
             cluster = await clusters.create_cluster(session, draft, info.context.keyring)
+        # Selecting checks may have started there: wake schedulers and cluster keepers.
+        await info.context.dispatcher.schedules_changed()
         await cluster_health.probe_on_registration(
             info.context.session_factory, info.context.clusters, cluster
         )
@@ -42,6 +44,7 @@ class Mutation:
             cluster = await clusters.update_cluster(
                 session, cluster_id, changes, info.context.keyring
             )
+        await info.context.dispatcher.schedules_changed()
         if changes.reconnects:
             await cluster_health.probe_on_registration(
                 info.context.session_factory, info.context.clusters, cluster
