@@ -6,11 +6,13 @@ Create Date: 2026-11-26 14:09:49.668260
 """
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 import sqlmodel
-from alembic import op
 
+from alembic import op
+from app.domain.feed_position import FeedPosition
 
 revision: str = "4130a6d82d43"
 down_revision: str | Sequence[str] | None = "5a3f59eabed6"
@@ -407,6 +409,25 @@ def upgrade() -> None:
         )
 
     # ### end Alembic commands ###
+    # The rule engine starts after what is already logged: no alerts for what was decided before
+    # alerting existed, and none missed between this upgrade and a worker's first start.
+    connection = op.get_bind()
+    last = connection.execute(sa.text("SELECT MAX(id) FROM event")).scalar()
+    cursor = sa.table(
+        "alerting_cursor",
+        sa.column("name", sa.String()),
+        sa.column("position", sa.Text()),
+        sa.column("version", sa.Integer()),
+        sa.column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime()),
+    )
+    connection.execute(
+        sa.insert(cursor).values(
+            name="engine",
+            position=FeedPosition.at(int(last or 0)).encode(),
+            version=1,
+            updated_at=datetime.now(UTC),
+        )
+    )
 
 
 def downgrade() -> None:
