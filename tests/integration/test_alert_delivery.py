@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from app.adapters.notifier import AppriseNotifier
+import sqlalchemy as sa
+
+from app.adapters.notifier import AppriseNotifier, UrlStatus
 from app.db import SessionFactory, create_session_factory
 from app.domain.alerting.delivery import RetryPolicy
 from app.keyring import Keyring
-from app.models import AttemptResult, NotificationStatus
+from app.models import AlertRule, AttemptResult, Channel, NotificationStatus
 from app.models.columns import utcnow
+from app.services.alerting.channels import send_test_message
 from app.services.alerting.delivery import DeliverySettings, deliver_due
 from app.services.alerting.engine import evaluate_new_events
 from tests.fixtures.alerting import attempts, decide, make_world, notifications
@@ -186,3 +189,36 @@ async def test_no_log_line_or_stored_error_holds_a_channel_urls_secret(
     for text in [*stored, debug_logs.text()]:
         assert SECRET not in text and HEADER_SECRET not in text
     assert "notification attempt recorded" in debug_logs.text()
+
+
+async def test_a_template_failing_at_render_falls_back_to_the_default_and_is_kept_on_the_rule(
+    session_factory: SessionFactory, keyring: Keyring, webhook: Webhook
+) -> None:
+    world = await make_world(session_factory, keyring, [hook_url(webhook)])
+    async with session_factory.begin() as session:
+        await session.exec(
+            sa.update(AlertRule).values(title_template="{{ check.owner.name }} is down")
+        )
+    await decide(world, False, False, False)
+    await evaluate_new_events(session_factory)
+    await deliver_everything(session_factory, keyring)
+    (request,) = webhook.requests
+    assert request.body["title"] == "[WARNING] FIRING: web/ping on c0 (failed)"
+    async with session_factory() as session:
+        rule = await session.get(AlertRule, world.rule_id)
+    assert rule is not None and rule.last_template_error is not None
+    assert "owner" in rule.last_template_error and rule.last_template_error_at is not None
+
+
+async def test_a_test_message_reaches_every_url_of_a_channel(
+    session_factory: SessionFactory, keyring: Keyring, webhook: Webhook, smtp_server: SmtpServer
+) -> None:
+    mail = f"mailto://127.0.0.1:{smtp_server.port}?from=patrol@example.com&to=oncall@example.com"
+    world = await make_world(session_factory, keyring, [hook_url(webhook), mail])
+    async with session_factory() as session:
+        channel = await session.get(Channel, world.channel_id)
+    assert channel is not None
+    results = await send_test_message(channel, keyring, AppriseNotifier(timeout_seconds=5))
+    assert [result.status for result in results] == [UrlStatus.SENT, UrlStatus.SENT]
+    assert webhook.requests[0].body["title"] == "[INFO] Patrol test message"
+    assert smtp_server.mails[0].message["Subject"] == "[INFO] Patrol test message"

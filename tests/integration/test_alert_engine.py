@@ -4,10 +4,12 @@ and notification rows; silences; people's actions; ticks; and engines racing on 
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from app.db import SessionFactory
@@ -18,7 +20,16 @@ from app.domain.alerting.silences import Silence as DomainSilence
 from app.domain.alerting.state import AlertStatus, TransitionKind
 from app.errors import NotFound
 from app.keyring import Keyring
-from app.models import AlertComment, AlertingCursor, AlertSubjectState, Event, EventKind, Silence
+from app.models import (
+    Alert,
+    AlertComment,
+    AlertingCursor,
+    AlertSubjectState,
+    Event,
+    EventKind,
+    Notification,
+    Silence,
+)
 from app.models.alerting_codec import silence_values
 from app.models.columns import utcnow
 from app.services.alerting.actions import ActionResult, acknowledge_alert, comment_on_alert
@@ -189,3 +200,90 @@ async def test_engines_racing_on_one_cursor_store_one_set_of_rows(
         states = (await session.exec(select(AlertSubjectState))).all()
     assert cursor is not None and cursor.version > 1
     assert len(states) == 1
+
+
+def expected_kinds(outcomes: list[bool]) -> list[str]:
+    """What ConsecutiveFailures(3, 2) says about the runs, in order, written out plainly."""
+    kinds, open_, failures, successes = [], False, 0, 0
+    for ok in outcomes:
+        failures, successes = (0, successes + 1) if ok else (failures + 1, 0)
+        if not open_ and failures >= 3:
+            kinds.append("firing")
+            open_ = True
+        elif open_ and successes >= 2:
+            kinds.append("resolved")
+            open_ = False
+    return kinds
+
+
+@pytest.mark.parametrize("seed", range(4))
+async def test_decisions_interleaved_with_two_engines_give_one_transition_per_flip(
+    seed: int, session_factory: SessionFactory, keyring: Keyring, database_target: object
+) -> None:
+    from app.db import create_session_factory
+    from tests.fixtures.database import DatabaseTarget
+
+    assert isinstance(database_target, DatabaseTarget)
+    chance = random.Random(seed)
+    outcomes = [chance.random() < 0.45 for _ in range(20)]
+    world = await world_of(session_factory, keyring)
+    engines = [database_target.engine() for _ in range(2)]
+    deciding = asyncio.Event()
+    deciding.set()
+
+    async def decider() -> None:
+        for ok in outcomes:
+            await decide(world, ok)
+        deciding.clear()
+
+    async def evaluator(factory: SessionFactory, limit: int) -> None:
+        while deciding.is_set():
+            await evaluate_new_events(factory, limit=limit)
+
+    try:
+        factories = [create_session_factory(engine) for engine in engines]
+        await asyncio.gather(
+            decider(), *(evaluator(factory, chance.randint(1, 3)) for factory in factories)
+        )
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    await evaluate_new_events(session_factory)
+    rows = await transitions(session_factory)
+    assert [row.kind.value for row in rows] == expected_kinds(outcomes)
+    sent = await notifications(session_factory)
+    assert sorted(row.transition_id for row in sent) == sorted(row.id for row in rows)
+
+
+async def test_the_database_refuses_a_second_open_alert_or_notification_for_the_same_key(
+    session_factory: SessionFactory, keyring: Keyring
+) -> None:
+    world = await world_of(session_factory, keyring)
+    await decide(world, False, False, False)
+    await evaluate_new_events(session_factory)
+    (alert,) = await alerts(session_factory)
+    (notification,) = await notifications(session_factory)
+    twin = Alert(
+        id=uuid.uuid4(),
+        subject_state_id=alert.subject_state_id,
+        rule_id=alert.rule_id,
+        check_id=alert.check_id,
+        cluster_id=alert.cluster_id,
+        status=AlertStatus.ACKNOWLEDGED,
+        severity=alert.severity,
+        fired_at=utcnow(),
+    )
+    with pytest.raises(IntegrityError):
+        async with session_factory.begin() as session:
+            session.add(twin)
+    again = Notification(
+        transition_id=notification.transition_id,
+        channel_id=notification.channel_id,
+        alert_id=notification.alert_id,
+        next_attempt_at=utcnow(),
+    )
+    with pytest.raises(IntegrityError):
+        async with session_factory.begin() as session:
+            session.add(again)
+    async with session_factory.begin() as session:
+        session.add(Alert(**{**twin.model_dump(), "status": AlertStatus.RESOLVED}))

@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.adapters.apprise_urls import validate_channel_urls
-from app.adapters.notifier import ChannelTarget
+from app.adapters.notifier import ChannelTarget, UrlDelivery
 from app.domain.alerting.channel_urls import mask_url
+from app.domain.alerting.rendering import RenderedMessage
+from app.domain.alerting.state import TransitionKind
 from app.errors import Conflict, InvalidInput
 from app.keyring import Keyring
 from app.models import Channel
@@ -74,3 +77,26 @@ async def create_channel(
     except IntegrityError:
         raise Conflict(f"a channel named {name!r} already exists", field="name") from None
     return channel
+
+
+TEST_MESSAGE = RenderedMessage(
+    title="[INFO] Patrol test message",
+    body="This channel is set up: Patrol alerts will arrive here.",
+)
+
+
+async def send_test_message(
+    channel: Channel, keyring: Keyring, notifier: Notifier
+) -> tuple[UrlDelivery, ...]:
+    """Send a test message to every URL of the channel now; what happened, per URL (masked,
+    errors scrubbed). For the API's testChannel: the one send that is on a request path, by
+    the user's own asking."""
+    return await notifier.send(
+        TEST_MESSAGE, TransitionKind.COMMENTED, channel_targets(channel, keyring)
+    )
+
+
+class Notifier(Protocol):
+    async def send(
+        self, message: RenderedMessage, kind: TransitionKind, targets: Sequence[ChannelTarget]
+    ) -> tuple[UrlDelivery, ...]: ...

@@ -16,13 +16,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import and_, col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.adapters.notifier import ChannelTarget, UrlDelivery, UrlStatus
+from app.adapters.notifier import UrlDelivery, UrlStatus
 from app.db import SessionFactory
 from app.domain.alerting.delivery import (
     DEFAULT_RETRY_POLICY,
@@ -33,7 +33,7 @@ from app.domain.alerting.delivery import (
 from app.domain.alerting.inputs import AlertSubject, CheckIdentity, ClusterIdentity
 from app.domain.alerting.messages import render_transition
 from app.domain.alerting.rendering import RenderedMessage
-from app.domain.alerting.state import AlertKey, Cause, Transition, TransitionKind
+from app.domain.alerting.state import AlertKey, Cause, Transition
 from app.keyring import Keyring, UnreadableSecret
 from app.logging import get_logger
 from app.models import (
@@ -50,18 +50,12 @@ from app.models import (
 )
 from app.models.alerting_codec import rule_of, run_decided_of, uuids
 from app.models.columns import utcnow
-from app.services.alerting.channels import channel_targets
+from app.services.alerting.channels import Notifier, channel_targets
 
 log = get_logger(__name__)
 # Longer than a send can take (every URL of a channel is sent at once, each with its timeout).
 LEASE = timedelta(minutes=5)
 CLAIM_BATCH = 20
-
-
-class Notifier(Protocol):
-    async def send(
-        self, message: RenderedMessage, kind: TransitionKind, targets: Sequence[ChannelTarget]
-    ) -> tuple[UrlDelivery, ...]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,12 +124,24 @@ async def deliver_due(
 ) -> int:
     """Claim and deliver one batch; how many were claimed."""
     claimed = await claim_due(session_factory, worker, now=now, lease=settings.lease)
-    await asyncio.gather(
+    outcomes = await asyncio.gather(
         *(
             deliver_one(session_factory, notifier, keyring, id_, worker=worker, settings=settings)
             for id_ in claimed
-        )
+        ),
+        return_exceptions=True,
     )
+    for notification_id, outcome in zip(claimed, outcomes, strict=True):
+        if isinstance(outcome, Exception):
+            # Its claim runs out and another attempt follows; the type alone is logged, as the
+            # text could quote what a library saw.
+            log.error(
+                "delivering a notification failed unexpectedly",
+                notification_id=str(notification_id),
+                error=type(outcome).__name__,
+            )
+        elif isinstance(outcome, BaseException):
+            raise outcome
     return len(claimed)
 
 

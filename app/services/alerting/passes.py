@@ -16,7 +16,8 @@ from app.domain.alerting.delivery import RetryPolicy
 from app.keyring import Keyring
 from app.logging import get_logger
 from app.models.columns import utcnow
-from app.services.alerting.delivery import DeliverySettings, Notifier, deliver_due
+from app.services.alerting.channels import Notifier
+from app.services.alerting.delivery import DeliverySettings, deliver_due
 from app.services.alerting.engine import evaluate_new_events
 from app.services.alerting.ticks import tick
 from app.settings import Settings
