@@ -41,7 +41,14 @@ class Settings(BaseSettings):
         default=True,
         description="On `serve` with embedded defaults, start the local cluster and register it.",
     )
-    local_cluster_port: int = Field(default=0, description="0 picks a free port at each start.")
+    local_cluster_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="The embedded local cluster's port; default: the one it had at its last "
+        "start (read from its kubeconfig in data_dir), else a free one; 0 picks a free one at "
+        "each start.",
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description="Master key for credentials at rest and keyed digests; default: "
@@ -69,6 +76,18 @@ class Settings(BaseSettings):
     )
     graphql_timeout_seconds: float = Field(
         default=10.0, gt=0, description="A query or mutation running longer is cancelled."
+    )
+    live_queue_size: int = Field(
+        default=1000,
+        ge=1,
+        description="Updates a subscription may fall behind its client before it is ended "
+        "(SUBSCRIBER_TOO_SLOW, with where to resume).",
+    )
+    live_poll_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often an API process reads the event log for its subscriptions even "
+        "when no nudge came through Redis (a lost nudge delays updates by at most this).",
     )
     reconcile_interval_seconds: int = Field(default=15, ge=1, le=60)
     report_max_bytes: int = 64 * 1024
@@ -139,6 +158,22 @@ class Settings(BaseSettings):
         gt=0,
         description="The longest pause before a failed loop is restarted (pauses double from 0.5 s).",
     )
+    cluster_probe_interval_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="How often each cluster's API is probed (GET /version) for its health.",
+    )
+    cluster_probe_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="A cluster that has not answered a probe by then is unreachable.",
+    )
+    cluster_lease_seconds: float = Field(
+        default=15.0,
+        ge=1,
+        description="A worker watches and probes a cluster while it holds the cluster's lease in "
+        "Redis, renewed every third of this; a killed worker's clusters move after this long.",
+    )
     alert_poll_seconds: float = Field(
         default=5.0,
         gt=0,
@@ -190,6 +225,16 @@ class Settings(BaseSettings):
     @property
     def admin_token_path(self) -> Path:
         return self.data_dir / "admin.token"
+
+    @property
+    def uses_data_directory(self) -> bool:
+        """Whether `patrol serve` keeps anything in data_dir (a deployment with external
+        services and no local cluster may have no writable one)."""
+        return self.uses_embedded_database or self.uses_embedded_redis or self.local_cluster
+
+    @property
+    def local_cluster_kubeconfig_path(self) -> Path:
+        return self.data_dir / "kubeconfig"
 
     @property
     def uses_embedded_redis(self) -> bool:

@@ -68,11 +68,10 @@ def retried(
 
 @retried
 async def launch_run(ctx: dict[str, Any], run_id: str) -> str:
-    retry_in = backoff(ctx)
-    result = await launch(runtime_of(ctx), uuid.UUID(run_id), retry_in=retry_in)
-    if result is LaunchResult.RETRY:
-        raise Retry(defer=retry_in)
-    return str(result.value)
+    attempt = await launch(runtime_of(ctx), uuid.UUID(run_id), retry_in=backoff(ctx))
+    if attempt.result is LaunchResult.RETRY:
+        raise Retry(defer=attempt.retry_in)
+    return str(attempt.result.value)
 
 
 @retried

@@ -1,7 +1,7 @@
 """run rollups
 
 Revision ID: 7b2e4c91d0a6
-Revises: 4130a6d82d43
+Revises: 7b2e4c1d9a30
 Create Date: 2026-11-26 14:08:54.446214
 """
 
@@ -17,7 +17,7 @@ from app.domain.rollup import RollupStep, Tally, bin_of, bucket_start, duration_
 from app.domain.run_lifecycle import RunStatus
 
 revision: str = "7b2e4c91d0a6"
-down_revision: str | Sequence[str] | None = "4130a6d82d43"
+down_revision: str | Sequence[str] | None = "7b2e4c1d9a30"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

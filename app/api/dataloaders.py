@@ -12,7 +12,7 @@ from strawberry.dataloader import DataLoader
 
 from app.db import SessionFactory
 from app.domain.history_window import Span
-from app.models import Check, CheckStatus, Cluster, Run, RunEvent, RunLog
+from app.models import Check, CheckStatus, Cluster, ClusterHealth, Run, RunEvent, RunLog
 from app.services import lookups
 from app.services.uptime import Uptime, uptimes
 
@@ -30,6 +30,8 @@ class Loaders:
     latest_run_by_check_id: DataLoader[uuid.UUID, Run | None]
     run_by_id: DataLoader[uuid.UUID, Run | None]
     statuses_by_check_id: DataLoader[uuid.UUID, list[CheckStatus]]
+    statuses_by_cluster_id: DataLoader[uuid.UUID, list[CheckStatus]]
+    health_by_cluster_id: DataLoader[uuid.UUID, ClusterHealth | None]
     logs_by_run_id: DataLoader[uuid.UUID, list[RunLog]]
     events_by_run_id: DataLoader[uuid.UUID, list[RunEvent]]
     uptime: DataLoader[UptimeKey, Uptime]
@@ -43,6 +45,8 @@ class Loaders:
             latest_run_by_check_id=_optional(session_factory, lookups.latest_run_by_check_id),
             run_by_id=_optional(session_factory, lookups.runs_by_id),
             statuses_by_check_id=_grouped(session_factory, lookups.statuses_by_check_id),
+            statuses_by_cluster_id=_grouped(session_factory, lookups.statuses_by_cluster_id),
+            health_by_cluster_id=_optional(session_factory, lookups.health_by_cluster_id),
             logs_by_run_id=_grouped(session_factory, lookups.logs_by_run_id),
             events_by_run_id=_grouped(session_factory, lookups.events_by_run_id),
             uptime=_uptime(session_factory),

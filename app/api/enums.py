@@ -9,6 +9,7 @@ from app.domain.check_status import CheckHealth
 from app.domain.history_window import UptimeWindow
 from app.domain.rollup import RollupStep
 from app.models import ConnectionKind, FailureReason, RunStatus, RunTrigger
+from app.services.live_updates import RunStep
 
 ConnectionKindEnum = strawberry.enum(ConnectionKind, name="ConnectionKind")
 RunStatusEnum = strawberry.enum(RunStatus, name="RunStatus")
@@ -18,3 +19,6 @@ RoleEnum = strawberry.enum(Role, name="Role")
 CheckHealthEnum = strawberry.enum(CheckHealth, name="CheckHealth")
 UptimeWindowEnum = strawberry.enum(UptimeWindow, name="UptimeWindow")
 RollupStepEnum = strawberry.enum(RollupStep, name="RollupStep")
+RunStepEnum = strawberry.enum(
+    RunStep, name="RunStep", description="A step in a run's life, as `runUpdates` reports it."
+)

@@ -10,12 +10,14 @@ import strawberry
 from strawberry.scalars import JSON
 
 import app.api.enums  # noqa: F401  (registers the enums before they are used)
+from app.domain.check_status import CheckHealth
 from app.domain.names import validate_labels
 from app.errors import InvalidInput
 from app.models import ConnectionKind, FailureReason, RunStatus, RunTrigger
 from app.services.checks import CheckChanges, CheckDraft
 from app.services.clusters import ClusterChanges, ClusterDraft
 from app.services.listing import CheckFilter, RunFilter
+from app.services.live_updates import StatusChangeFilter
 from app.services.patch import UNCHANGED, Unchanged
 
 T = TypeVar("T")
@@ -64,6 +66,10 @@ class CreateClusterInput:
     ca_cert: str | None = strawberry.field(default=None, description="Stored, never returned.")
     insecure_skip_tls_verify: bool = False
     default_namespace: str = "default"
+    report_url: str | None = strawberry.field(
+        default=None,
+        description="Where this cluster's checker pods report; null: Patrol's public URL.",
+    )
 
     def to_draft(self) -> ClusterDraft:
         return ClusterDraft(
@@ -78,6 +84,7 @@ class CreateClusterInput:
             ca_cert=self.ca_cert,
             insecure_skip_tls_verify=self.insecure_skip_tls_verify,
             default_namespace=self.default_namespace,
+            report_url=self.report_url,
         )
 
 
@@ -95,6 +102,7 @@ class UpdateClusterInput:
     ca_cert: str | None = strawberry.UNSET
     insecure_skip_tls_verify: bool | None = strawberry.UNSET
     default_namespace: str | None = strawberry.UNSET
+    report_url: str | None = strawberry.UNSET
 
     def to_changes(self) -> ClusterChanges:
         labels = _changed(self.labels, field="labels")
@@ -112,6 +120,7 @@ class UpdateClusterInput:
                 self.insecure_skip_tls_verify, field="insecureSkipTlsVerify"
             ),
             default_namespace=_changed(self.default_namespace, field="defaultNamespace"),
+            report_url=_changed_nullable(self.report_url),
         )
 
 
@@ -130,6 +139,11 @@ class CreateCheckInput:
     extra_annotations: JSON = strawberry.field(default_factory=dict)
     enabled: bool = True
     cluster_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    cluster_selector: str | None = strawberry.field(
+        default=None,
+        description="A label selector over cluster labels (env=prod); the check also runs in "
+        "every cluster it matches, now or registered later.",
+    )
 
     def to_draft(self) -> CheckDraft:
         return CheckDraft(
@@ -144,6 +158,7 @@ class CreateCheckInput:
             extra_annotations=_object(self.extra_annotations, field="extraAnnotations"),
             enabled=self.enabled,
             cluster_ids=_parse_ids(self.cluster_ids, field="clusterIds"),
+            cluster_selector=self.cluster_selector,
         )
 
 
@@ -164,6 +179,7 @@ class UpdateCheckInput:
     extra_annotations: JSON | None = strawberry.UNSET
     enabled: bool | None = strawberry.UNSET
     cluster_ids: list[strawberry.ID] | None = strawberry.UNSET
+    cluster_selector: str | None = strawberry.UNSET
 
     def to_changes(self) -> CheckChanges:
         cluster_ids = _changed(self.cluster_ids, field="clusterIds")
@@ -184,6 +200,7 @@ class UpdateCheckInput:
                 if cluster_ids is UNCHANGED
                 else _parse_ids(cluster_ids, field="clusterIds")
             ),
+            cluster_selector=_changed_nullable(self.cluster_selector),
         )
 
 
@@ -262,4 +279,26 @@ class RunFilterInput:
             failure_reasons=list(self.failure_reason or []),
             since=self.since,
             until=self.until,
+        )
+
+
+@strawberry.input
+class CheckStatusFilterInput:
+    check_id: strawberry.ID | None = None
+    cluster_id: strawberry.ID | None = None
+    status: list[CheckHealth] | None = strawberry.field(
+        default=None, description="The status flipped to: any of these."
+    )
+
+    def to_filter(self) -> StatusChangeFilter:
+        return StatusChangeFilter(
+            check_id=None
+            if self.check_id is None
+            else parse_id(self.check_id, field="filter.checkId"),
+            cluster_id=(
+                None
+                if self.cluster_id is None
+                else parse_id(self.cluster_id, field="filter.clusterId")
+            ),
+            statuses=list(self.status or []),
         )

@@ -24,8 +24,11 @@ from strawberry.types import ExecutionContext
 from app.api.access_schema import AccessMutation, AccessQuery
 from app.api.errors import ErrorCodes, OperationRefused, QueryTooLarge, is_expected, with_code
 from app.api.limits import OperationLimits, OperationLimitsExtension
+from app.api.manifests_schema import ManifestMutation, ManifestQuery
 from app.api.mutations import Mutation
 from app.api.queries import Query
+from app.api.shared_results import SharingExecutor
+from app.api.subscriptions import Subscription
 from app.logging import get_logger
 
 log = get_logger(__name__)
@@ -75,14 +78,16 @@ def _is_refusal(error: GraphQLError) -> bool:
     )
 
 
-RootQuery = merge_types("Query", (Query, AccessQuery))
-RootMutation = merge_types("Mutation", (Mutation, AccessMutation))
+RootQuery = merge_types("Query", (Query, AccessQuery, ManifestQuery))
+RootMutation = merge_types("Mutation", (Mutation, AccessMutation, ManifestMutation))
 
 
 def create_schema(limits: OperationLimits) -> PatrolSchema:
     created = PatrolSchema(
         query=RootQuery,
         mutation=RootMutation,
+        subscription=Subscription,
+        execution_context_class=SharingExecutor,
         extensions=[ErrorCodes, lambda: OperationLimitsExtension(limits)],
     )
     _introspectable_json_defaults(created._schema)

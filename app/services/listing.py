@@ -35,6 +35,8 @@ class CheckKey:
 
 @dataclass(frozen=True, kw_only=True)
 class RunFilter:
+    """What `runs` lists and `runUpdates` streams: `_filter_runs` in SQL, `admits` in memory."""
+
     check_id: uuid.UUID | None = None
     cluster_id: uuid.UUID | None = None
     statuses: list[RunStatus] = field(default_factory=list)
@@ -44,6 +46,24 @@ class RunFilter:
     # On scheduled_at: since inclusive, until exclusive.
     since: datetime | None = None
     until: datetime | None = None
+
+    def admits(
+        self,
+        *,
+        check_id: uuid.UUID,
+        cluster_id: uuid.UUID,
+        status: RunStatus,
+        trigger: RunTrigger,
+        scheduled_at: datetime,
+    ) -> bool:
+        return (
+            (self.check_id is None or check_id == self.check_id)
+            and (self.cluster_id is None or cluster_id == self.cluster_id)
+            and (not self.statuses or status in self.statuses)
+            and (self.trigger is None or trigger == self.trigger)
+            and (self.since is None or scheduled_at >= self.since)
+            and (self.until is None or scheduled_at < self.until)
+        )
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,15 +20,15 @@ from app.metrics import PODS_REAPED, RECONCILE_FAILURES, RUNS_RECONCILED
 from app.models import Check, Cluster, Run, RunStatus
 from app.services import run_state
 from app.services.followups import enqueue_launch
-from app.services.lookups import all_clusters
+from app.services.lookups import all_clusters, namespaces_in_use
 from app.services.observe import run_id_of
-from app.services.ports import Execution
+from app.services.ports import EventNudges, Execution
 
 log = get_logger(__name__)
 
 
 async def time_out_overdue_runs(
-    session: AsyncSession, *, now: datetime, limit: int = 500
+    session: AsyncSession, *, now: datetime, nudges: EventNudges, limit: int = 500
 ) -> list[uuid.UUID]:
     """Decide `timed_out` for every running run whose deadline has passed with no report.
     A use case: it commits."""
@@ -40,6 +41,8 @@ async def time_out_overdue_runs(
     decisions = [(run_id, timed_out(namespace, name)) for run_id, namespace, name in overdue.all()]
     decided = await run_state.decide(session, decisions, DEADLINE, now=now)
     await session.commit()
+    if decided:
+        nudges.events_appended()
     run_state.announce(decided)
     return [run.run_id for run in decided]
 
@@ -113,17 +116,22 @@ async def reconcile(runtime: Execution, *, now: datetime) -> Reconciled:
             failed += 1
             RECONCILE_FAILURES.labels(step="relaunch").inc()
             log.error("re-enqueueing a launch failed", run_id=str(run_id), exc_info=error)
-    for cluster in clusters:
-        try:
-            reaped += await _reap(runtime, cluster, now)
-        except KubeError as error:
-            failed += 1
-            RECONCILE_FAILURES.labels(step="reap").inc()
-            log.warning("reaping pods failed", cluster=cluster.name, error=str(error))
-        except Exception as error:
-            failed += 1
-            RECONCILE_FAILURES.labels(step="reap").inc()
-            log.error("reaping pods failed", cluster=cluster.name, exc_info=error)
+    # All clusters at once: a slow one holds up only its own reaping.
+    outcomes = await asyncio.gather(
+        *(_reap(runtime, cluster, now) for cluster in clusters), return_exceptions=True
+    )
+    for cluster, outcome in zip(clusters, outcomes, strict=True):
+        if isinstance(outcome, int):
+            reaped += outcome
+            continue
+        failed += 1
+        RECONCILE_FAILURES.labels(step="reap").inc()
+        if isinstance(outcome, KubeError):
+            log.warning("reaping pods failed", cluster=cluster.name, error=str(outcome))
+        elif isinstance(outcome, Exception):
+            log.error("reaping pods failed", cluster=cluster.name, exc_info=outcome)
+        else:
+            raise outcome
     RUNS_RECONCILED.labels(action="relaunch").inc(relaunched)
     RUNS_RECONCILED.labels(action="reaped").inc(reaped)
     if relaunched or reaped or failed:
@@ -133,7 +141,12 @@ async def reconcile(runtime: Execution, *, now: datetime) -> Reconciled:
 
 async def _reap(runtime: Execution, cluster: Cluster, now: datetime) -> int:
     client = runtime.kube.client(cluster)
-    pods, _ = await client.list_pods(PATROL_POD_SELECTOR)
+    async with runtime.session_factory() as session:
+        # The default namespace too: pods left there by outside hands are Patrol's to reap.
+        namespaces = {cluster.default_namespace, *await namespaces_in_use(session, cluster.id)}
+    pods: list[dict[str, Any]] = []
+    for namespace in namespaces:
+        pods.extend((await client.list_pods(namespace, PATROL_POD_SELECTOR))[0])
     async with runtime.session_factory() as session:
         doomed = await pods_to_reap(session, pods, now=now)
     for pod in doomed:

@@ -12,6 +12,7 @@ EXPECTED_ROLES = {
     "Query": {
         "clusters": Role.VIEWER,
         "cluster": Role.VIEWER,
+        "fleet": Role.VIEWER,
         "checks": Role.VIEWER,
         "check": Role.VIEWER,
         "runs": Role.VIEWER,
@@ -20,6 +21,7 @@ EXPECTED_ROLES = {
         "statusSummary": Role.VIEWER,
         "apiTokens": Role.ADMIN,
         "auditLog": Role.ADMIN,
+        "kuberhealthyManifests": Role.VIEWER,
     },
     "Mutation": {
         "createCluster": Role.ADMIN,
@@ -33,6 +35,11 @@ EXPECTED_ROLES = {
         "triggerCheck": Role.EDITOR,
         "createApiToken": Role.ADMIN,
         "revokeApiToken": Role.ADMIN,
+        "applyManifests": Role.EDITOR,
+    },
+    "Subscription": {
+        "runUpdates": Role.VIEWER,
+        "checkStatusChanged": Role.VIEWER,
     },
 }
 

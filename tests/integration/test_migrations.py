@@ -13,6 +13,7 @@ from app.migrations import current_revision, head_revision, schema_drift, upgrad
 
 EXPECTED_TABLES = {
     "cluster",
+    "cluster_health",
     "check",
     "check_cluster",
     "run",
@@ -132,7 +133,7 @@ async def test_upgrading_rolls_up_the_runs_already_kept(tmp_path: Path) -> None:
     at = datetime(2026, 1, 1, 10, 30, tzinfo=UTC)
     timestamp = sqlmodel.sql.sqltypes.UTCDateTime()
     try:
-        await upgrade_database(engine, "4130a6d82d43")
+        await upgrade_database(engine, "7b2e4c1d9a30")  # the revision before the rollups
         async with engine.begin() as connection:
             await connection.execute(
                 sa.text(

@@ -11,7 +11,7 @@ from app.models.columns import utcnow
 from app.runtime import Runtime
 from app.services.dispatch import schedule_changes
 from app.services.followups import enqueue_launch
-from app.services.launch import LaunchResult, launch
+from app.services.launch import LaunchAttempt, LaunchResult, launch
 from app.services.scheduling import claim_due_slots, due_slots, next_due_time
 from app.supervision import LoopControl
 
@@ -35,37 +35,40 @@ async def schedule_due_runs(runtime: Runtime, launches: Launches) -> int:
     """Claim every due slot and launch its run; returns how many slots were looked at."""
     async with runtime.session_factory() as session:
         slots = await due_slots(session, until=utcnow(), limit=SCHEDULER_BATCH)
-        runs = await claim_due_slots(session, slots, now=utcnow())
+        runs = await claim_due_slots(session, slots, now=utcnow(), nudges=runtime.event_nudges)
     for run in runs:
-        launches.start(run.id)
+        launches.start(run.id, run.cluster_id)
     return len(slots)
 
 
 class Launches:
-    """Launches claimed runs right here, a bounded number at a time: no queue hop between a due
-    time and its pod. A launch that needs a retry, or is lost with this process, goes through the
-    job queue (the reconciler re-enqueues runs left pending)."""
+    """Launches claimed runs right here, a bounded number at a time per cluster (a slow cluster
+    fills only its own slots): no queue hop between a due time and its pod. A launch that needs a
+    retry, or is lost with this process, goes through the job queue (the reconciler re-enqueues
+    runs left pending)."""
 
-    def __init__(self, runtime: Runtime, *, concurrency: int = 32) -> None:
+    def __init__(self, runtime: Runtime, *, concurrency_per_cluster: int = 16) -> None:
         self._runtime = runtime
-        self._slots = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency_per_cluster
+        self._slots: dict[uuid.UUID, asyncio.Semaphore] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def start(self, run_id: uuid.UUID) -> None:
-        task = asyncio.create_task(self._launch(run_id), name=f"launch:{run_id}")
+    def start(self, run_id: uuid.UUID, cluster_id: uuid.UUID) -> None:
+        slots = self._slots.setdefault(cluster_id, asyncio.Semaphore(self._concurrency))
+        task = asyncio.create_task(self._launch(run_id, slots), name=f"launch:{run_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _launch(self, run_id: uuid.UUID) -> None:
-        async with self._slots:
+    async def _launch(self, run_id: uuid.UUID, slots: asyncio.Semaphore) -> None:
+        async with slots:
             try:
-                result = await launch(self._runtime, run_id, retry_in=0)
+                attempt = await launch(self._runtime, run_id, retry_in=0)
             except Exception:
                 log.exception("launch failed; handing it to the queue", run_id=str(run_id))
-                result = LaunchResult.RETRY
-            if result is LaunchResult.RETRY:
+                attempt = LaunchAttempt(LaunchResult.RETRY)
+            if attempt.result is LaunchResult.RETRY:
                 try:
-                    await enqueue_launch(self._runtime.queue, run_id)
+                    await enqueue_launch(self._runtime.queue, run_id, delay=attempt.retry_in)
                 except Exception:
                     log.exception(
                         "handing a launch to the queue failed; the reconciler will",
