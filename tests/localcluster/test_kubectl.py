@@ -124,7 +124,8 @@ def test_watching_pods_prints_every_update_with_its_columns(k: Kubectl) -> None:
         printed: queue.Queue[str] = queue.Queue()
         assert watch.stdout is not None
         stdout = watch.stdout
-        threading.Thread(target=lambda: [printed.put(line) for line in stdout], daemon=True).start()
+        reader = threading.Thread(target=lambda: [printed.put(line) for line in stdout])
+        reader.start()
         try:
             run_pod(k, "watched", "echo done")
             deadline = time.monotonic() + 20
@@ -135,6 +136,7 @@ def test_watching_pods_prints_every_update_with_its_columns(k: Kubectl) -> None:
                     lines.append(printed.get(timeout=remaining))
         finally:
             watch.kill()
+            reader.join(10)  # it ends at the killed process's end of output, before stdout closes
 
     rows = [line.split() for line in lines if line.startswith("watched")]
     assert rows, lines
