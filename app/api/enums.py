@@ -5,6 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from app.domain.access import Role
+from app.domain.alerting.rules import ExecutionErrors, Severity
+from app.domain.alerting.state import AlertStatus, TransitionKind
 from app.domain.check_status import CheckHealth
 from app.models import ConnectionKind, FailureReason, RunStatus, RunTrigger
 
@@ -14,3 +16,12 @@ RunTriggerEnum = strawberry.enum(RunTrigger, name="RunTrigger")
 FailureReasonEnum = strawberry.enum(FailureReason, name="FailureReason")
 RoleEnum = strawberry.enum(Role, name="Role")
 CheckHealthEnum = strawberry.enum(CheckHealth, name="CheckHealth")
+
+SeverityEnum = strawberry.enum(Severity, name="Severity")
+ExecutionErrorsEnum = strawberry.enum(
+    ExecutionErrors,
+    name="ExecutionErrors",
+    description="How runs Patrol could not execute (image pull, unschedulable, timeout) count.",
+)
+AlertStatusEnum = strawberry.enum(AlertStatus, name="AlertStatus")
+TransitionKindEnum = strawberry.enum(TransitionKind, name="AlertTransitionKind")
