@@ -17,7 +17,9 @@ class ChannelTestStatus(enum.Enum):
     FAILED = "failed"
 
 
-@strawberry.type(name="ChannelUrlTestResult", description="What happened to one URL of the channel.")
+@strawberry.type(
+    name="ChannelUrlTestResult", description="What happened to one URL of the channel."
+)
 class ChannelUrlTestResultType:
     index: int = strawberry.field(description="The URL's place in the channel, from 0.")
     masked_url: str

@@ -70,6 +70,4 @@ def window_type(window: SilenceWindow) -> SilenceWindowType:
         case OneOffWindow(starts_at=starts, ends_at=ends):
             return OneOffWindowType(starts_at=starts, ends_at=ends)
         case RecurringWindow(cron=cron, duration=duration, timezone=zone):
-            return RecurringWindowType(
-                cron=cron, duration=format_duration(duration), timezone=zone
-            )
+            return RecurringWindowType(cron=cron, duration=format_duration(duration), timezone=zone)
