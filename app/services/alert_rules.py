@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from app.domain.alerting.matchers import SubjectMatcher
 from app.domain.alerting.rendering import MessageTemplates
@@ -43,6 +43,14 @@ class RuleChanges:
     execution_errors: ExecutionErrors | Unchanged = UNCHANGED
     title_template: str | Unchanged | None = UNCHANGED
     body_template: str | Unchanged | None = UNCHANGED
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleView:
+    rule: Rule
+    template_error: str | None
+    created_at: datetime
+    updated_at: datetime
 
 
 def build_rule(rule_id: uuid.UUID, draft: RuleDraft) -> Rule:

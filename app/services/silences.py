@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from app.domain.alerting.matchers import SubjectMatcher
 from app.domain.alerting.silences import Silence, SilenceWindow
@@ -18,6 +19,14 @@ class SilenceDraft:
     matcher: SubjectMatcher
     window: SilenceWindow
     comment: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SilenceView:
+    silence: Silence
+    active: bool
+    expired_at: datetime | None
+    created_at: datetime
 
 
 def build_silence(silence_id: uuid.UUID, draft: SilenceDraft, *, author: str) -> Silence:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 
 import strawberry
 
 from app.domain.alerting.delivery import Permanence
+from app.services.alert_channels import ChannelView
 from app.services.channel_test import UrlOutcome
 
 
@@ -40,3 +42,36 @@ class ChannelUrlTestResultType:
             else outcome.permanence is Permanence.PERMANENT,
             error=outcome.error,
         )
+
+
+@strawberry.type(
+    name="Channel",
+    description="Where notifications go: Apprise URLs, shown masked (they hold credentials).",
+)
+class ChannelType:
+    id: strawberry.ID
+    name: str
+    masked_urls: list[str] = strawberry.field(
+        description="Each URL with its secret parts masked, e.g. slack://T1…/A1…/***."
+    )
+    tags: list[str] = strawberry.field(description="Apprise tags given to the channel's URLs.")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_view(cls, view: ChannelView) -> ChannelType:
+        return cls(
+            id=strawberry.ID(str(view.id)),
+            name=view.name,
+            masked_urls=list(view.masked_urls),
+            tags=sorted(view.tags),
+            created_at=view.created_at,
+            updated_at=view.updated_at,
+        )
+
+
+@strawberry.type(name="ChannelTestResult")
+class ChannelTestResultType:
+    channel: ChannelType
+    ok: bool = strawberry.field(description="Whether every URL it was sent to accepted it.")
+    results: list[ChannelUrlTestResultType]

@@ -1,0 +1,60 @@
+"""Rule output types."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+import app.api.enums  # noqa: F401  (registers the enums before they are used)
+from app.api.alerting.conditions import Condition, condition_type
+from app.api.alerting.selectors import SubjectMatcherType
+from app.domain.alerting.rules import ExecutionErrors, Severity
+from app.domain.duration import format_duration
+from app.services.alert_rules import RuleView
+
+
+@strawberry.type(name="MessageTemplates", description="null: the default text is used.")
+class MessageTemplatesType:
+    title: str | None
+    body: str | None
+
+
+@strawberry.type(name="Rule")
+class RuleType:
+    id: strawberry.ID
+    name: str
+    condition: Condition
+    selector: SubjectMatcherType
+    severity: Severity
+    channel_ids: list[strawberry.ID]
+    send_on_resolved: bool
+    reminder_interval: str | None = strawberry.field(description="Go duration; null: none.")
+    execution_errors: ExecutionErrors
+    templates: MessageTemplatesType
+    template_error: str | None = strawberry.field(
+        description="Why the rule's own template last fell back to the default text, if it did."
+    )
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_view(cls, view: RuleView) -> RuleType:
+        rule = view.rule
+        return cls(
+            id=strawberry.ID(str(rule.id)),
+            name=rule.name,
+            condition=condition_type(rule.condition),
+            selector=SubjectMatcherType.from_domain(rule.selector),
+            severity=rule.severity,
+            channel_ids=[strawberry.ID(str(channel_id)) for channel_id in rule.channel_ids],
+            send_on_resolved=rule.send_on_resolved,
+            reminder_interval=None
+            if rule.reminder_interval is None
+            else format_duration(rule.reminder_interval),
+            execution_errors=rule.execution_errors,
+            templates=MessageTemplatesType(title=rule.templates.title, body=rule.templates.body),
+            template_error=view.template_error,
+            created_at=view.created_at,
+            updated_at=view.updated_at,
+        )
