@@ -92,14 +92,17 @@ def keys_rotate() -> None:
     from app.cli_support import run_with_database
     from app.db import SessionFactory
     from app.keyring import Keyring
-    from app.services.key_rotation import reencrypt_credentials
+    from app.services.key_rotation import Reencrypted, reencrypt_credentials
 
-    async def work(session_factory: SessionFactory, keyring: Keyring) -> int:
+    async def work(session_factory: SessionFactory, keyring: Keyring) -> Reencrypted:
         async with session_factory.begin() as session:
             return await reencrypt_credentials(session, keyring)
 
-    count = run_with_database(_settings(), work)
-    typer.echo(f"re-encrypted the credentials of {count} cluster(s) with the current key")
+    done = run_with_database(_settings(), work)
+    typer.echo(
+        f"re-encrypted the credentials of {done.clusters} cluster(s) and the URLs of "
+        f"{done.channels} alert channel(s) with the current key"
+    )
 
 
 @cli.command("export-schema")

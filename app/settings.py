@@ -112,6 +112,31 @@ class Settings(BaseSettings):
         gt=0,
         description="The longest pause before a failed loop is restarted (pauses double from 0.5 s).",
     )
+    alert_poll_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often workers read the event log for alert rules and look for due "
+        "notifications without a nudge (a nudge after each commit usually comes first).",
+    )
+    alert_tick_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="How often time-based alert conditions, reminders and silence windows are "
+        "judged.",
+    )
+    alert_retry_first_delay_seconds: float = Field(
+        default=30.0, gt=0, description="Wait before retrying a failed notification; doubles."
+    )
+    alert_retry_max_attempts: int = Field(
+        default=8, ge=1, description="Attempts of a notification before it is recorded failed."
+    )
+    alert_send_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="How long one notification URL may take to answer."
+    )
+    alert_link_base_url: str | None = Field(
+        default=None,
+        description="Base URL of links to runs in alert messages; default: the public URL.",
+    )
     readiness_timeout_seconds: float = Field(
         default=2.0, gt=0, description="How long /readyz waits for the database and Redis."
     )

@@ -1,5 +1,6 @@
 pytest_plugins = [
     "tests.fixtures.access",
+    "tests.fixtures.alerting",
     "tests.fixtures.database",
     "tests.fixtures.fuzzing",
     "tests.fixtures.http_target",

@@ -1,6 +1,6 @@
-"""The loops a worker runs beside its jobs: the scheduler, the sweeps and one pod watch per
-cluster, each supervised. Any number of workers may run them at once: every decision they make
-goes through a compare-and-set."""
+"""The loops a worker runs beside its jobs: the scheduler, the sweeps, one pod watch per cluster
+and the alerting loops (rule engine, tick, delivery), each supervised. Any number of workers may
+run them at once: every decision they make goes through a compare-and-set."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import functools
 from collections.abc import AsyncIterator
 
 from app.runtime import Runtime
+from workers.loops.alerting import run_alert_delivery, run_alert_engine, run_alert_tick
 from workers.loops.deadline_sweep import run_deadline_sweep
 from workers.loops.finalize_sweep import run_finalize_sweep
 from workers.loops.pod_watchers import PodWatchers, run_pod_watchers
@@ -18,6 +19,10 @@ SCHEDULER = "scheduler"
 POD_WATCHERS = "pod-watchers"
 FINALIZE_SWEEP = "finalize-sweep"
 DEADLINE_SWEEP = "deadline-sweep"
+ALERT_ENGINE = "alert-engine"
+ALERT_TICK = "alert-tick"
+ALERT_DELIVERY = "alert-delivery"
+ALERT_LOOPS = (ALERT_ENGINE, ALERT_TICK, ALERT_DELIVERY)
 
 
 @contextlib.asynccontextmanager
@@ -27,10 +32,13 @@ async def background_loops(runtime: Runtime) -> AsyncIterator[None]:
     loops.start(POD_WATCHERS, functools.partial(run_pod_watchers, runtime, watchers))
     loops.start(FINALIZE_SWEEP, functools.partial(run_finalize_sweep, runtime))
     loops.start(DEADLINE_SWEEP, functools.partial(run_deadline_sweep, runtime))
+    loops.start(ALERT_ENGINE, functools.partial(run_alert_engine, runtime))
+    loops.start(ALERT_TICK, functools.partial(run_alert_tick, runtime))
+    loops.start(ALERT_DELIVERY, functools.partial(run_alert_delivery, runtime))
     try:
         yield
     finally:
-        for name in (DEADLINE_SWEEP, FINALIZE_SWEEP, SCHEDULER):
+        for name in (*ALERT_LOOPS, DEADLINE_SWEEP, FINALIZE_SWEEP, SCHEDULER):
             await loops.stop(name)
         await launches.drain(timeout=5)
         await loops.stop(POD_WATCHERS)

@@ -52,6 +52,8 @@ class EventKind(enum.StrEnum):
     RUN_DECIDED = "run_decided"
     RUN_FINALIZED = "run_finalized"
     STATUS_CHANGED = "status_changed"
+    # An alert transition, written by the rule engine in the transaction that recorded it.
+    ALERT_CHANGED = "alert_changed"
 
 
 class Event(SQLModel, table=True):

@@ -1,16 +1,25 @@
-"""Rotating the secret key: every stored credential re-encrypted under the current key."""
+"""Rotating the secret key: every stored credential (cluster credentials, channel URLs)
+re-encrypted under the current key."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.keyring import Keyring
-from app.models import Cluster
+from app.models import Channel, Cluster
 
 
-async def reencrypt_credentials(session: AsyncSession, keyring: Keyring) -> int:
-    """Re-encrypt every cluster credential with the current key; returns how many clusters.
+@dataclass(frozen=True, slots=True)
+class Reencrypted:
+    clusters: int
+    channels: int
+
+
+async def reencrypt_credentials(session: AsyncSession, keyring: Keyring) -> Reencrypted:
+    """Re-encrypt every cluster credential and every alert channel's URLs with the current key.
     Only flushes: the caller commits."""
     clusters = (
         await session.exec(
@@ -27,5 +36,9 @@ async def reencrypt_credentials(session: AsyncSession, keyring: Keyring) -> int:
             if ciphertext is not None:
                 setattr(cluster, attribute, keyring.reencrypt(ciphertext))
         session.add(cluster)
+    channels = (await session.exec(select(Channel))).all()
+    for channel in channels:
+        channel.urls_encrypted = keyring.reencrypt(channel.urls_encrypted)
+        session.add(channel)
     await session.flush()
-    return len(clusters)
+    return Reencrypted(len(clusters), len(channels))

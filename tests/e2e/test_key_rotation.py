@@ -10,9 +10,12 @@ from sqlmodel import select
 
 from app.db import create_session_factory
 from app.keyring import Keyring, UnreadableSecret, generate_key
-from app.models import Cluster, ConnectionKind
+from app.models import Channel, Cluster, ConnectionKind
+from app.services.alerting.channels import channel_urls, create_channel
 from tests.e2e.test_cli_errors import patrol
 from tests.fixtures.database import DatabaseTarget
+
+CHANNEL_URL = "json://127.0.0.1:9/hooks/rotate-me-too"
 
 
 async def test_keys_rotate_reencrypts_every_credential_under_the_new_key(
@@ -29,6 +32,8 @@ async def test_keys_rotate_reencrypts_every_credential_under_the_new_key(
                 token_encrypted=Keyring(old).encrypt("rotate-me"),
             )
         )
+    async with session_factory.begin() as session:
+        await create_channel(session, Keyring(old), name="on-call", urls=[CHANNEL_URL])
     result = patrol(
         tmp_path,
         "keys",
@@ -38,10 +43,15 @@ async def test_keys_rotate_reencrypts_every_credential_under_the_new_key(
         PATROL_PREVIOUS_SECRET_KEYS=old,
     )
     assert result.returncode == 0, result.stderr
-    assert "1 cluster(s)" in result.stdout
+    assert "1 cluster(s)" in result.stdout and "1 alert channel(s)" in result.stdout
     async with session_factory() as session:
         cluster = (await session.exec(select(Cluster))).one()
     assert cluster.token_encrypted is not None
     assert Keyring(new).decrypt(cluster.token_encrypted) == "rotate-me"
     with pytest.raises(UnreadableSecret):
         Keyring(old).decrypt(cluster.token_encrypted)
+    async with session_factory() as session:
+        channel = (await session.exec(select(Channel))).one()
+    assert channel_urls(channel, Keyring(new)) == (CHANNEL_URL,)
+    with pytest.raises(UnreadableSecret):
+        Keyring(old).decrypt(channel.urls_encrypted)

@@ -39,6 +39,9 @@ async def test_readyz_lists_every_loop_of_serve_and_is_ready_when_all_answer(
         "pod-watchers",
         "finalize-sweep",
         "deadline-sweep",
+        "alert-engine",
+        "alert-tick",
+        "alert-delivery",
         "watch:local",
     }
 

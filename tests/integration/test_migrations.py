@@ -19,6 +19,16 @@ EXPECTED_TABLES = {
     "api_token",
     "audit_record",
     "shared_setting",
+    "channel",
+    "alert_rule",
+    "alert_subject_state",
+    "alert",
+    "alert_transition",
+    "notification",
+    "delivery_attempt",
+    "silence",
+    "alert_comment",
+    "alerting_cursor",
 }
 
 

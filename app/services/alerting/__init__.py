@@ -1,0 +1,1 @@
+"""Alerting use cases: the rule engine, its tick, people's actions on alerts, channels and delivery."""
