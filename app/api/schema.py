@@ -22,6 +22,8 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from app.api.access_schema import AccessMutation, AccessQuery
+from app.api.alerting.alert_schema import AlertMutation, AlertQuery
+from app.api.alerting.config_schema import AlertConfigMutation, AlertConfigQuery
 from app.api.errors import ErrorCodes, OperationRefused, QueryTooLarge, is_expected, with_code
 from app.api.limits import OperationLimits, OperationLimitsExtension
 from app.api.mutations import Mutation
@@ -75,8 +77,10 @@ def _is_refusal(error: GraphQLError) -> bool:
     )
 
 
-RootQuery = merge_types("Query", (Query, AccessQuery))
-RootMutation = merge_types("Mutation", (Mutation, AccessMutation))
+RootQuery = merge_types("Query", (Query, AccessQuery, AlertConfigQuery, AlertQuery))
+RootMutation = merge_types(
+    "Mutation", (Mutation, AccessMutation, AlertConfigMutation, AlertMutation)
+)
 
 
 def create_schema(limits: OperationLimits) -> PatrolSchema:

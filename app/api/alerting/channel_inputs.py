@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from app.errors import InvalidInput
-from app.services.alert_channels import ChannelChanges, ChannelDraft
+from app.services.alerting.channel_config import ChannelChanges, ChannelDraft
 from app.services.patch import UNCHANGED
 
 
@@ -17,9 +17,15 @@ class CreateChannelInput:
         "Stored encrypted, never returned: see maskedUrls."
     )
     tags: list[str] = strawberry.field(default_factory=list)
+    description: str = ""
 
     def to_draft(self) -> ChannelDraft:
-        return ChannelDraft(name=self.name, urls=tuple(self.urls), tags=tuple(self.tags))
+        return ChannelDraft(
+            name=self.name,
+            urls=tuple(self.urls),
+            tags=tuple(self.tags),
+            description=self.description,
+        )
 
 
 @strawberry.input(description="Omitted fields keep their value; urls replaces every URL.")
@@ -28,9 +34,16 @@ class UpdateChannelInput:
     name: str | None = strawberry.UNSET
     urls: list[str] | None = strawberry.UNSET
     tags: list[str] | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
 
     def to_changes(self) -> ChannelChanges:
-        for field, value in (("name", self.name), ("urls", self.urls), ("tags", self.tags)):
+        given = (
+            ("name", self.name),
+            ("urls", self.urls),
+            ("tags", self.tags),
+            ("description", self.description),
+        )
+        for field, value in given:
             if value is None:
                 raise InvalidInput(f"{field}: cannot be null", field=field)
         return ChannelChanges(

@@ -8,8 +8,8 @@ from datetime import datetime
 import strawberry
 
 from app.domain.alerting.delivery import Permanence
-from app.services.alert_channels import ChannelView
-from app.services.channel_test import UrlOutcome
+from app.services.alerting.channel_config import ChannelView
+from app.services.alerting.channel_test import UrlOutcome
 
 
 @strawberry.enum(name="ChannelTestStatus")
@@ -51,6 +51,7 @@ class ChannelUrlTestResultType:
 class ChannelType:
     id: strawberry.ID
     name: str
+    description: str
     masked_urls: list[str] = strawberry.field(
         description="Each URL with its secret parts masked, e.g. slack://T1…/A1…/***."
     )
@@ -63,6 +64,7 @@ class ChannelType:
         return cls(
             id=strawberry.ID(str(view.id)),
             name=view.name,
+            description=view.description,
             masked_urls=list(view.masked_urls),
             tags=sorted(view.tags),
             created_at=view.created_at,

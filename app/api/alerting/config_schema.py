@@ -24,8 +24,7 @@ from app.api.context import Info
 from app.api.inputs import parse_id
 from app.domain.access import Principal, Role
 from app.models.columns import utcnow
-from app.services import alert_channels, alert_rules, silences
-from app.services.channel_test import default_sender, send_test_message
+from app.services.alerting import channel_config, channel_test, rule_config, silence_config
 
 
 def _principal(info: Info) -> Principal:
@@ -39,19 +38,19 @@ class AlertConfigQuery:
     @guarded_field(Role.VIEWER, "Notification channels, by name; URLs masked.")
     async def channels(self, info: Info) -> list[ChannelType]:
         async with info.context.session_factory() as session:
-            views = await alert_channels.list_channels(session)
+            views = await channel_config.list_channels(session)
         return [ChannelType.from_view(view) for view in views]
 
     @guarded_field(Role.VIEWER, "Alert rules, by name.")
     async def rules(self, info: Info) -> list[RuleType]:
         async with info.context.session_factory() as session:
-            views = await alert_rules.list_rules(session)
+            views = await rule_config.list_rules(session)
         return [RuleType.from_view(view) for view in views]
 
     @guarded_field(Role.VIEWER, "Silences, newest first; expired ones only when asked.")
     async def silences(self, info: Info, include_expired: bool = False) -> list[SilenceType]:
         async with info.context.session_factory() as session:
-            views = await silences.list_silences(
+            views = await silence_config.list_silences(
                 session, now=utcnow(), include_expired=include_expired
             )
         return [SilenceType.from_view(view) for view in views]
@@ -65,14 +64,14 @@ class AlertConfigMutation:
     async def create_channel(self, info: Info, input: CreateChannelInput) -> ChannelType:
         draft = input.to_draft()
         async with info.context.session_factory.begin() as session:
-            view = await alert_channels.create_channel(session, draft, info.context.keyring)
+            view = await channel_config.create_channel(session, draft, info.context.keyring)
         return ChannelType.from_view(view)
 
     @guarded_mutation(Role.ADMIN)
     async def update_channel(self, info: Info, input: UpdateChannelInput) -> ChannelType:
         channel_id, changes = parse_id(input.id), input.to_changes()
         async with info.context.session_factory.begin() as session:
-            view = await alert_channels.update_channel(
+            view = await channel_config.update_channel(
                 session, channel_id, changes, info.context.keyring
             )
         return ChannelType.from_view(view)
@@ -81,7 +80,7 @@ class AlertConfigMutation:
     async def delete_channel(self, info: Info, id: strawberry.ID) -> strawberry.ID:
         channel_id = parse_id(id)
         async with info.context.session_factory.begin() as session:
-            await alert_channels.delete_channel(session, channel_id)
+            await channel_config.delete_channel(session, channel_id)
         return id
 
     @guarded_mutation(
@@ -89,39 +88,34 @@ class AlertConfigMutation:
         "Sends a test message through the channel now and says, per URL, what happened.",
     )
     async def test_channel(self, info: Info, id: strawberry.ID) -> ChannelTestResultType:
-        channel_id = parse_id(id)
-        async with info.context.session_factory() as session:
-            view, targets = await alert_channels.channel_targets(
-                session, channel_id, info.context.keyring
-            )
-        outcomes = await send_test_message(
-            default_sender(), targets, channel_name=view.name, actor=_principal(info).name
+        sent = await channel_test.send_channel_test(
+            info.context.session_factory, info.context.keyring, parse_id(id)
         )
         return ChannelTestResultType(
-            channel=ChannelType.from_view(view),
-            ok=all(outcome.status != "failed" for outcome in outcomes),
-            results=[ChannelUrlTestResultType.from_outcome(outcome) for outcome in outcomes],
+            channel=ChannelType.from_view(sent.channel),
+            ok=sent.ok,
+            results=[ChannelUrlTestResultType.from_outcome(outcome) for outcome in sent.outcomes],
         )
 
     @guarded_mutation(Role.EDITOR, "Creates an alert rule; templates are checked now.")
     async def create_rule(self, info: Info, input: CreateRuleInput) -> RuleType:
         draft = input.to_draft()
         async with info.context.session_factory.begin() as session:
-            view = await alert_rules.create_rule(session, draft)
+            view = await rule_config.create_rule(session, draft)
         return RuleType.from_view(view)
 
     @guarded_mutation(Role.EDITOR)
     async def update_rule(self, info: Info, input: UpdateRuleInput) -> RuleType:
         rule_id, changes = parse_id(input.id), input.to_changes()
         async with info.context.session_factory.begin() as session:
-            view = await alert_rules.update_rule(session, rule_id, changes)
+            view = await rule_config.update_rule(session, rule_id, changes)
         return RuleType.from_view(view)
 
     @guarded_mutation(Role.EDITOR, "Deletes the rule and its alerts.")
     async def delete_rule(self, info: Info, id: strawberry.ID) -> strawberry.ID:
         rule_id = parse_id(id)
         async with info.context.session_factory.begin() as session:
-            await alert_rules.delete_rule(session, rule_id)
+            await rule_config.delete_rule(session, rule_id)
         return id
 
     @guarded_mutation(Role.EDITOR, "Creates a silence; its author is the caller's token name.")
@@ -129,7 +123,7 @@ class AlertConfigMutation:
         now = utcnow()
         draft = input.to_draft(now)
         async with info.context.session_factory.begin() as session:
-            view = await silences.create_silence(
+            view = await silence_config.create_silence(
                 session, draft, author=_principal(info).name, now=now
             )
         return SilenceType.from_view(view)
@@ -138,5 +132,12 @@ class AlertConfigMutation:
     async def expire_silence(self, info: Info, id: strawberry.ID) -> SilenceType:
         silence_id = parse_id(id)
         async with info.context.session_factory.begin() as session:
-            view = await silences.expire_silence(session, silence_id, now=utcnow())
+            view = await silence_config.expire_silence(session, silence_id, now=utcnow())
         return SilenceType.from_view(view)
+
+    @guarded_mutation(Role.EDITOR, "Deletes a silence; transitions recorded under it keep its id.")
+    async def delete_silence(self, info: Info, id: strawberry.ID) -> strawberry.ID:
+        silence_id = parse_id(id)
+        async with info.context.session_factory.begin() as session:
+            await silence_config.delete_silence(session, silence_id)
+        return id

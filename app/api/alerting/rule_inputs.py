@@ -17,7 +17,7 @@ from app.domain.alerting.matchers import SubjectMatcher
 from app.domain.alerting.rules import ExecutionErrors, Severity
 from app.domain.duration import parse_duration
 from app.errors import InvalidInput
-from app.services.alert_rules import RuleChanges, RuleDraft
+from app.services.alerting.rule_config import RuleChanges, RuleDraft
 from app.services.patch import UNCHANGED, Unchanged
 
 MAX_RULE_CHANNELS = 20
@@ -46,6 +46,7 @@ class CreateRuleInput:
     )
     execution_errors: ExecutionErrors = ExecutionErrors.COUNT
     templates: MessageTemplatesInput | None = None
+    enabled: bool = True
 
     def to_draft(self) -> RuleDraft:
         templates = self.templates or MessageTemplatesInput()
@@ -60,6 +61,7 @@ class CreateRuleInput:
             execution_errors=self.execution_errors,
             title_template=templates.title,
             body_template=templates.body,
+            enabled=self.enabled,
         )
 
 
@@ -77,6 +79,7 @@ class UpdateRuleInput:
     templates: MessageTemplatesInput | None = strawberry.field(
         default=strawberry.UNSET, description="Replaces both templates; null restores the defaults."
     )
+    enabled: bool | None = strawberry.UNSET
 
     def to_changes(self) -> RuleChanges:
         templates: MessageTemplatesInput | Unchanged = (
@@ -99,6 +102,7 @@ class UpdateRuleInput:
             execution_errors=_required(self.execution_errors, "executionErrors"),
             title_template=UNCHANGED if templates is UNCHANGED else templates.title,
             body_template=UNCHANGED if templates is UNCHANGED else templates.body,
+            enabled=_required(self.enabled, "enabled"),
         )
 
 

@@ -11,7 +11,7 @@ from app.api.alerting.conditions import Condition, condition_type
 from app.api.alerting.selectors import SubjectMatcherType
 from app.domain.alerting.rules import ExecutionErrors, Severity
 from app.domain.duration import format_duration
-from app.services.alert_rules import RuleView
+from app.services.alerting.rule_config import RuleView
 
 
 @strawberry.type(name="MessageTemplates", description="null: the default text is used.")
@@ -24,6 +24,7 @@ class MessageTemplatesType:
 class RuleType:
     id: strawberry.ID
     name: str
+    enabled: bool
     condition: Condition
     selector: SubjectMatcherType
     severity: Severity
@@ -35,6 +36,7 @@ class RuleType:
     template_error: str | None = strawberry.field(
         description="Why the rule's own template last fell back to the default text, if it did."
     )
+    template_error_at: datetime | None
     created_at: datetime
     updated_at: datetime
 
@@ -44,6 +46,7 @@ class RuleType:
         return cls(
             id=strawberry.ID(str(rule.id)),
             name=rule.name,
+            enabled=view.enabled,
             condition=condition_type(rule.condition),
             selector=SubjectMatcherType.from_domain(rule.selector),
             severity=rule.severity,
@@ -55,6 +58,7 @@ class RuleType:
             execution_errors=rule.execution_errors,
             templates=MessageTemplatesType(title=rule.templates.title, body=rule.templates.body),
             template_error=view.template_error,
+            template_error_at=view.template_error_at,
             created_at=view.created_at,
             updated_at=view.updated_at,
         )

@@ -8,7 +8,7 @@ import strawberry
 
 from app.api.alerting.selectors import SubjectMatcherInput
 from app.api.alerting.windows import SilenceWindowInput
-from app.services.silences import SilenceDraft
+from app.services.alerting.silence_config import SilenceDraft
 
 
 @strawberry.input

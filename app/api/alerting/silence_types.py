@@ -8,7 +8,7 @@ import strawberry
 
 from app.api.alerting.selectors import SubjectMatcherType
 from app.api.alerting.windows import SilenceWindowType, window_type
-from app.services.silences import SilenceView
+from app.services.alerting.silence_config import SilenceView
 
 
 @strawberry.type(name="Silence")
