@@ -148,4 +148,6 @@ def _alert_key(cursor: str) -> alert_history.AlertKey:
             raise ValueError("naive")
         return alert_history.AlertKey(instant, uuid.UUID(str(alert_id)))
     except ValueError:
-        raise InvalidInput(f"after: {cursor!r} is not a valid alert cursor", field="after") from None
+        raise InvalidInput(
+            f"after: {cursor!r} is not a valid alert cursor", field="after"
+        ) from None

@@ -119,9 +119,7 @@ async def create_rule(session: AsyncSession, draft: RuleDraft) -> RuleView:
     return RuleView.of(row)
 
 
-async def update_rule(
-    session: AsyncSession, rule_id: uuid.UUID, changes: RuleChanges
-) -> RuleView:
+async def update_rule(session: AsyncSession, rule_id: uuid.UUID, changes: RuleChanges) -> RuleView:
     row = await get_rule(session, rule_id)
     rule = changed_rule(rule_of(row), changes)
     if changes.channel_ids is not UNCHANGED:
