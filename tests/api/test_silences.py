@@ -166,3 +166,15 @@ async def test_viewers_may_not_create_silences(execute_as: ExecuteAs) -> None:
         CREATE_SILENCE, {"input": {"matchers": {"namespaces": ["web"]}, "window": NIGHTLY}}
     )
     assert error_codes(result) == [("FORBIDDEN", None)]
+
+
+async def test_a_silence_with_a_window_is_audited_with_its_instants(gql: Any) -> None:
+    ends_at = (utcnow() + timedelta(hours=1)).isoformat()
+    await gql(
+        CREATE_SILENCE,
+        {"input": {"matchers": {"namespaces": ["web"]}, "window": {"oneOff": {"endsAt": ends_at}}}},
+    )
+    records = await gql("{ auditLog(first: 1) { nodes { operation outcome arguments } } }")
+    (record,) = records["auditLog"]["nodes"]
+    assert (record["operation"], record["outcome"]) == ("createSilence", "OK")
+    assert record["arguments"]["input"]["window"]["oneOff"]["endsAt"].startswith(ends_at[:19])
