@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from app.api.sdl import SDL_PATH
 from app.domain.alerting.channel_urls import secret_fragments
 from tests.e2e.test_access import error_codes
 from tests.fixtures.access import bearer
@@ -121,3 +122,35 @@ async def test_no_answer_error_or_debug_log_line_holds_a_channel_urls_secret(
     assert sorted(fragment for fragment in fragments if fragment in answers) == []
     assert MARK not in debug_logs.text()
     assert debug_logs.records()  # the server did log, at DEBUG
+
+
+async def test_the_example_operations_work_as_the_readme_runs_them(
+    api_stack: PatrolStack, webhook: Webhook
+) -> None:
+    """graphql/operations/alerting.graphql, by operation name, as README's curl lines send it."""
+    document = (SDL_PATH.parent / "operations" / "alerting.graphql").read_text(encoding="utf-8")
+    client = Client(api_stack)
+
+    async def run(operation: str, **variables: Any) -> dict[str, Any]:
+        async with httpx.AsyncClient(
+            base_url=api_stack.api_url, timeout=30, headers=bearer(api_stack.admin_token)
+        ) as http:
+            response = await http.post(
+                "/graphql",
+                json={"query": document, "operationName": operation, "variables": variables},
+            )
+        body: dict[str, Any] = response.json()
+        assert "errors" not in body, body
+        client.answers.append(response.text)
+        return body["data"]
+
+    url = f"json://127.0.0.1:{webhook.port}/hooks/{MARK}"
+    channel = (await run("CreateChannel", name="payments on-call", urls=[url]))["createChannel"]
+    tested = (await run("TestChannel", id=channel["id"]))["testChannel"]
+    assert tested["ok"] is True and len(webhook.requests) == 1
+    rule = (await run("CreateRule", channelId=channel["id"]))["createRule"]
+    assert rule["condition"]["failureThreshold"] == 3
+    silence = (await run("SilenceNightlyMaintenance"))["createSilence"]
+    assert silence["author"] == "stack-admin"
+    assert (await run("FiringAlerts"))["alerts"]["totalCount"] == 0
+    assert MARK not in "".join(client.answers)
