@@ -89,6 +89,7 @@ async def test_a_url_apprise_refuses_is_bad_input_with_its_reason_and_no_secret(
     [
         ({"name": " "}, "name"),
         ({"tags": ["two words"]}, "tags"),
+        ({"description": "x" * 2001}, "description"),
         ({"tags": [f"t{n}" for n in range(21)]}, "tags"),
     ],
 )

@@ -108,6 +108,13 @@ async def test_a_future_one_off_silence_is_not_active_yet(gql: Any) -> None:
             },
             "window.timezone",
         ),
+        (
+            {
+                "matchers": {"namespaces": ["web"]},
+                "window": {"recurring": {"cron": "0 2 31 2 *", "duration": "1h"}},
+            },
+            "window.cron",
+        ),
         ({"matchers": {"namespaces": ["web"]}, "window": one_off(-5)}, "window.endsAt"),
         ({"matchers": {"namespaces": ["web"]}, "window": one_off(5, 10)}, "window.endsAt"),
         (

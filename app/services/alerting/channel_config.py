@@ -25,6 +25,7 @@ from app.services.alerting import channels
 from app.services.patch import UNCHANGED, Unchanged
 
 MAX_TAGS = channels.MAX_TAGS
+MAX_DESCRIPTION_CHARS = 2000
 # Apprise splits tags on commas and spaces, so a tag is one word.
 _TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$")
 
@@ -86,6 +87,7 @@ def validate_tags(tags: Sequence[str]) -> tuple[str, ...]:
 async def create_channel(
     session: AsyncSession, draft: ChannelDraft, keyring: Keyring
 ) -> ChannelView:
+    _description(draft.description)
     channel = await channels.create_channel(
         session,
         keyring,
@@ -105,7 +107,7 @@ async def update_channel(
     if changes.name is not UNCHANGED:
         channel.name = _name(changes.name)
     if changes.description is not UNCHANGED:
-        channel.description = changes.description
+        channel.description = _description(changes.description)
     if changes.tags is not UNCHANGED:
         channel.tags = list(validate_tags(changes.tags))
     if changes.urls is not UNCHANGED:
@@ -166,3 +168,11 @@ def _name(name: str) -> str:
             f"a channel needs a name of 1 to {channels.MAX_NAME_CHARS} characters", field="name"
         )
     return stripped
+
+
+def _description(description: str) -> str:
+    if len(description) > MAX_DESCRIPTION_CHARS:
+        raise InvalidInput(
+            f"description: at most {MAX_DESCRIPTION_CHARS} characters", field="description"
+        )
+    return description
