@@ -165,3 +165,15 @@ async def test_bad_ids_cursors_and_instants_are_bad_input(execute: Any) -> None:
         assert error_codes(await execute(document, variables)) == [("BAD_USER_INPUT", field)]
     missing = await execute(ACKNOWLEDGE, {"id": "00000000-0000-0000-0000-000000000000", "c": ""})
     assert error_codes(missing) == [("NOT_FOUND", "id")]
+
+
+async def test_deleting_the_channel_then_the_rule_takes_their_deliveries_and_alerts_along(
+    gql: Any, session_factory: SessionFactory, keyring: Keyring, webhook: Webhook
+) -> None:
+    world = await firing_world(session_factory, keyring, f"json://127.0.0.1:{webhook.port}/x")
+    (node,) = (await gql(ALERTS))["alerts"]["nodes"]
+    await gql("mutation($id: ID!) { deleteChannel(id: $id) }", {"id": str(world.channel_id)})
+    assert (await gql(ALERT, {"id": node["id"]}))["alert"]["deliveries"] == []
+    await gql("mutation($id: ID!) { deleteRule(id: $id) }", {"id": str(world.rule_id)})
+    assert (await gql(ALERTS))["alerts"]["totalCount"] == 0
+    assert (await gql(ALERT, {"id": node["id"]}))["alert"] is None
