@@ -11,8 +11,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from app.db import SessionFactory
-from app.models import Check, CheckStatus, Cluster, Run, RunEvent, RunLog
+from app.models import (
+    AlertComment,
+    AlertTransition,
+    Check,
+    CheckStatus,
+    Cluster,
+    Run,
+    RunEvent,
+    RunLog,
+)
 from app.services import lookups
+from app.services.alerting import alert_history
 
 V = TypeVar("V")
 Lookup = Callable[[AsyncSession, Sequence[uuid.UUID]], Awaitable[Mapping[uuid.UUID, V]]]
@@ -28,6 +38,9 @@ class Loaders:
     statuses_by_check_id: DataLoader[uuid.UUID, list[CheckStatus]]
     logs_by_run_id: DataLoader[uuid.UUID, list[RunLog]]
     events_by_run_id: DataLoader[uuid.UUID, list[RunEvent]]
+    transitions_by_alert_id: DataLoader[uuid.UUID, list[AlertTransition]]
+    comments_by_alert_id: DataLoader[uuid.UUID, list[AlertComment]]
+    deliveries_by_alert_id: DataLoader[uuid.UUID, list[alert_history.NotificationView]]
 
     @classmethod
     def create(cls, session_factory: SessionFactory) -> Loaders:
@@ -40,6 +53,13 @@ class Loaders:
             statuses_by_check_id=_grouped(session_factory, lookups.statuses_by_check_id),
             logs_by_run_id=_grouped(session_factory, lookups.logs_by_run_id),
             events_by_run_id=_grouped(session_factory, lookups.events_by_run_id),
+            transitions_by_alert_id=_grouped(
+                session_factory, alert_history.transitions_by_alert_id
+            ),
+            comments_by_alert_id=_grouped(session_factory, alert_history.comments_by_alert_id),
+            deliveries_by_alert_id=_grouped(
+                session_factory, alert_history.notifications_by_alert_id
+            ),
         )
 
 

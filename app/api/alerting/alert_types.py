@@ -183,18 +183,15 @@ class AlertType:
 
     @described_field("Every recorded step, oldest first.")
     async def transitions(self, info: Info) -> list[AlertTransitionType]:
-        async with info.context.session_factory() as session:
-            rows = await alert_history.transitions_of(session, self.model.id)
+        rows = await info.context.loaders.transitions_by_alert_id.load(self.model.id)
         return [AlertTransitionType.from_model(row) for row in rows]
 
     @described_field("Comments, oldest first.")
     async def comments(self, info: Info) -> list[AlertCommentType]:
-        async with info.context.session_factory() as session:
-            rows = await alert_history.comments_of(session, self.model.id)
+        rows = await info.context.loaders.comments_by_alert_id.load(self.model.id)
         return [AlertCommentType.from_model(row) for row in rows]
 
     @described_field("Notifications per (transition, channel) with their attempts.")
     async def deliveries(self, info: Info) -> list[DeliveryType]:
-        async with info.context.session_factory() as session:
-            views = await alert_history.notifications_of(session, self.model.id)
+        views = await info.context.loaders.deliveries_by_alert_id.load(self.model.id)
         return [DeliveryType.from_view(view) for view in views]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -78,31 +79,43 @@ async def get_alert(session: AsyncSession, alert_id: uuid.UUID) -> Alert | None:
     return await session.get(Alert, alert_id)
 
 
-async def transitions_of(session: AsyncSession, alert_id: uuid.UUID) -> list[AlertTransition]:
+async def transitions_by_alert_id(
+    session: AsyncSession, alert_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[AlertTransition]]:
     rows = await session.exec(
         select(AlertTransition)
-        .where(col(AlertTransition.alert_id) == alert_id)
+        .where(col(AlertTransition.alert_id).in_(set(alert_ids)))
         .order_by(col(AlertTransition.sequence))
     )
-    return list(rows.all())
+    grouped: dict[uuid.UUID, list[AlertTransition]] = defaultdict(list)
+    for row in rows.all():
+        grouped[row.alert_id].append(row)
+    return grouped
 
 
-async def comments_of(session: AsyncSession, alert_id: uuid.UUID) -> list[AlertComment]:
+async def comments_by_alert_id(
+    session: AsyncSession, alert_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[AlertComment]]:
     rows = await session.exec(
         select(AlertComment)
-        .where(col(AlertComment.alert_id) == alert_id)
+        .where(col(AlertComment.alert_id).in_(set(alert_ids)))
         .order_by(col(AlertComment.at), col(AlertComment.id))
     )
-    return list(rows.all())
+    grouped: dict[uuid.UUID, list[AlertComment]] = defaultdict(list)
+    for row in rows.all():
+        grouped[row.alert_id].append(row)
+    return grouped
 
 
-async def notifications_of(session: AsyncSession, alert_id: uuid.UUID) -> list[NotificationView]:
+async def notifications_by_alert_id(
+    session: AsyncSession, alert_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[NotificationView]]:
     """Each (transition, channel) notification with its channel's name and every attempt."""
     rows = (
         await session.exec(
             select(Notification, Channel.name)
             .join(Channel, col(Channel.id) == col(Notification.channel_id), isouter=True)
-            .where(col(Notification.alert_id) == alert_id)
+            .where(col(Notification.alert_id).in_(set(alert_ids)))
             .order_by(col(Notification.created_at), col(Notification.id))
         )
     ).all()
@@ -115,12 +128,14 @@ async def notifications_of(session: AsyncSession, alert_id: uuid.UUID) -> list[N
         )
         for attempt in found.all():
             attempts[attempt.notification_id].append(attempt)
-    return [
-        NotificationView(
-            notification=row, channel_name=name, attempts=tuple(attempts.get(row.id, ()))
+    grouped: dict[uuid.UUID, list[NotificationView]] = defaultdict(list)
+    for row, name in rows:
+        grouped[row.alert_id].append(
+            NotificationView(
+                notification=row, channel_name=name, attempts=tuple(attempts.get(row.id, ()))
+            )
         )
-        for row, name in rows
-    ]
+    return grouped
 
 
 def _filtered(query: SelectOfScalar[Any], where: AlertFilter) -> SelectOfScalar[Any]:
