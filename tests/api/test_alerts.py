@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from app.adapters.notifier import AppriseNotifier
 from app.db import SessionFactory
 from app.domain.access import Role
@@ -19,6 +21,7 @@ from tests.api.builders import error_codes
 from tests.api.conftest import ExecuteAs
 from tests.fixtures.alerting import World, decide, make_world
 from tests.fixtures.receivers import Webhook
+from tests.fixtures.statements import counting_statements
 
 SECRET = "k9Xq2S3CRETtoken"
 QUICK = DeliverySettings(policy=RetryPolicy(first_delay=timedelta(0), max_attempts=2))
@@ -177,3 +180,29 @@ async def test_deleting_the_channel_then_the_rule_takes_their_deliveries_and_ale
     await gql("mutation($id: ID!) { deleteRule(id: $id) }", {"id": str(world.rule_id)})
     assert (await gql(ALERTS))["alerts"]["totalCount"] == 0
     assert (await gql(ALERT, {"id": node["id"]}))["alert"] is None
+
+
+async def test_a_page_of_alerts_with_their_history_costs_a_constant_number_of_queries(
+    gql: Any,
+    session_factory: SessionFactory,
+    keyring: Keyring,
+    webhook: Webhook,
+    engine: AsyncEngine,
+) -> None:
+    world = await make_world(
+        session_factory, keyring, [f"json://127.0.0.1:{webhook.port}/x"], clusters=4
+    )
+    for cluster in world.clusters:
+        await decide(world, False, False, False, cluster=cluster)
+    await evaluate_new_events(session_factory)
+    await deliver(world, keyring)
+    page = """query($first: Int) { alerts(first: $first) { nodes { id check { name }
+      cluster { name } transitions { kind } comments { text }
+      deliveries { status attempts { result } } } } }"""
+    with counting_statements(engine) as one:
+        await gql(page, {"first": 1})
+    with counting_statements(engine) as four:
+        answer = await gql(page, {"first": 4})
+    assert len(answer["alerts"]["nodes"]) == 4
+    assert all(node["deliveries"][0]["status"] == "sent" for node in answer["alerts"]["nodes"])
+    assert len(four) == len(one), four
