@@ -22,7 +22,7 @@ from app.models import (
     RunLog,
 )
 from app.services import lookups
-from app.services.alerting import alert_history
+from app.services.alerting import alert_history, channel_config
 
 V = TypeVar("V")
 Lookup = Callable[[AsyncSession, Sequence[uuid.UUID]], Awaitable[Mapping[uuid.UUID, V]]]
@@ -41,6 +41,7 @@ class Loaders:
     transitions_by_alert_id: DataLoader[uuid.UUID, list[AlertTransition]]
     comments_by_alert_id: DataLoader[uuid.UUID, list[AlertComment]]
     deliveries_by_alert_id: DataLoader[uuid.UUID, list[alert_history.NotificationView]]
+    channel_by_id: DataLoader[uuid.UUID, channel_config.ChannelView | None]
 
     @classmethod
     def create(cls, session_factory: SessionFactory) -> Loaders:
@@ -60,6 +61,7 @@ class Loaders:
             deliveries_by_alert_id=_grouped(
                 session_factory, alert_history.notifications_by_alert_id
             ),
+            channel_by_id=_optional(session_factory, channel_config.channels_by_id),
         )
 
 

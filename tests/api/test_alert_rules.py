@@ -203,3 +203,13 @@ async def test_editors_write_rules_and_viewers_only_read_them(execute_as: Execut
     refused = await viewer(CREATE_RULE, {"input": rule_input(name="other")})
     assert error_codes(refused) == [("FORBIDDEN", None)]
     assert len((await viewer(RULES)).data["rules"]) == 1  # type: ignore[index]
+
+
+async def test_a_rule_shows_its_channels_in_its_order_with_masked_urls(gql: Any) -> None:
+    first, second = await channel_id(gql, "first"), await channel_id(gql, "second")
+    await gql(CREATE_RULE, {"input": rule_input(channelIds=[second, first])})
+    (rule,) = (await gql("{ rules { channels { name maskedUrls } } }"))["rules"]
+    assert rule["channels"] == [
+        {"name": "second", "maskedUrls": ["json://hooks.example.com/…/***"]},
+        {"name": "first", "maskedUrls": ["json://hooks.example.com/…/***"]},
+    ]

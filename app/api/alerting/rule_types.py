@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 import strawberry
 
 import app.api.enums  # noqa: F401  (registers the enums before they are used)
+from app.api.alerting.channel_types import ChannelType
 from app.api.alerting.conditions import Condition, condition_type
 from app.api.alerting.selectors import SubjectMatcherType
+from app.api.context import Info
+from app.api.fields import described_field
 from app.domain.alerting.rules import ExecutionErrors, Severity
 from app.domain.duration import format_duration
 from app.services.alerting.rule_config import RuleView
@@ -22,6 +26,7 @@ class MessageTemplatesType:
 
 @strawberry.type(name="Rule")
 class RuleType:
+    view: strawberry.Private[RuleView]
     id: strawberry.ID
     name: str
     enabled: bool
@@ -44,6 +49,7 @@ class RuleType:
     def from_view(cls, view: RuleView) -> RuleType:
         rule = view.rule
         return cls(
+            view=view,
             id=strawberry.ID(str(rule.id)),
             name=rule.name,
             enabled=view.enabled,
@@ -62,3 +68,10 @@ class RuleType:
             created_at=view.created_at,
             updated_at=view.updated_at,
         )
+
+    @described_field("The channels it sends to, in its order (masked URLs).")
+    async def channels(self, info: Info) -> list[ChannelType]:
+        found = await asyncio.gather(
+            *(info.context.loaders.channel_by_id.load(id_) for id_ in self.view.rule.channel_ids)
+        )
+        return [ChannelType.from_view(view) for view in found if view is not None]

@@ -141,6 +141,13 @@ async def list_channels(session: AsyncSession) -> list[ChannelView]:
     return [ChannelView.of(channel) for channel in rows.all()]
 
 
+async def channels_by_id(
+    session: AsyncSession, channel_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, ChannelView]:
+    rows = await session.exec(select(Channel).where(col(Channel.id).in_(set(channel_ids))))
+    return {channel.id: ChannelView.of(channel) for channel in rows.all()}
+
+
 async def get_channel(session: AsyncSession, channel_id: uuid.UUID) -> Channel:
     channel = await session.get(Channel, channel_id)
     if channel is None:
