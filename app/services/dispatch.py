@@ -12,7 +12,6 @@ from redis.asyncio import Redis
 
 from app.adapters.broker import SCHEDULES_CHANGED, Nudges, nudges, publish
 from app.adapters.queue import JobQueue
-from app.services.alerting.passes import announce_events
 from app.services.followups import enqueue_launch
 
 
@@ -20,10 +19,6 @@ class Dispatcher(Protocol):
     async def schedules_changed(self) -> None: ...
 
     async def runs_created(self, run_ids: Sequence[uuid.UUID]) -> None: ...
-
-    async def events_appended(self) -> None:
-        """The event log grew (an alert was acknowledged or commented on): wake its readers."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +34,6 @@ class QueueDispatcher:
         for run_id in run_ids:
             await enqueue_launch(self.queue, run_id)
 
-    async def events_appended(self) -> None:
-        await announce_events(self.redis)
-
 
 class DatabaseOnly:
     """For callers without a queue (schema tests): runs stay pending until a reconciler sees them."""
@@ -50,9 +42,6 @@ class DatabaseOnly:
         return None
 
     async def runs_created(self, run_ids: Sequence[uuid.UUID]) -> None:
-        return None
-
-    async def events_appended(self) -> None:
         return None
 
 

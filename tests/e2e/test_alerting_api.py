@@ -11,15 +11,12 @@ import httpx
 
 from app.api.sdl import SDL_PATH
 from app.domain.alerting.channel_urls import secret_fragments
-from app.services.alerting.engine import evaluate_new_events
-from app.services.alerting.passes import log_appended
 from tests.e2e.test_access import error_codes
 from tests.fixtures.access import bearer
-from tests.fixtures.alerting import decide, make_world
 from tests.fixtures.http_target import free_port
 from tests.fixtures.logs import LogFile
 from tests.fixtures.receivers import SmtpServer, Webhook
-from tests.fixtures.stack import PatrolStack, eventually
+from tests.fixtures.stack import PatrolStack
 
 MARK = f"LEAK{uuid.uuid4().hex[:10]}"
 CHANNEL = "id name maskedUrls tags"
@@ -157,28 +154,3 @@ async def test_the_example_operations_work_as_the_readme_runs_them(
     assert silence["author"] == "stack-admin"
     assert (await run("FiringAlerts"))["alerts"]["totalCount"] == 0
     assert MARK not in "".join(client.answers)
-
-
-async def test_acknowledging_over_http_records_it_and_wakes_the_event_log_readers(
-    api_stack: PatrolStack, webhook: Webhook
-) -> None:
-    runtime = api_stack.runtime
-    world = await make_world(
-        runtime.session_factory, runtime.keyring, [f"json://127.0.0.1:{webhook.port}/x"]
-    )
-    await decide(world, False, False, False)
-    await evaluate_new_events(runtime.session_factory)
-    client = Client(api_stack)
-    (alert,) = (await client.post("{ alerts { nodes { id } } }"))["data"]["alerts"]["nodes"]
-    async with log_appended(runtime.redis) as appended:
-        acknowledged = await client.post(
-            'mutation($id: ID!) { acknowledgeAlert(id: $id, comment: "on it") '
-            "{ status acknowledgedBy } }",
-            id=alert["id"],
-        )
-        # The first wait may only consume the subscription's confirmation.
-        assert await eventually(lambda: appended.wait(timeout=1), timeout=10)
-    assert acknowledged["data"]["acknowledgeAlert"] == {
-        "status": "ACKNOWLEDGED",
-        "acknowledgedBy": "stack-admin",
-    }

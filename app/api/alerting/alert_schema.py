@@ -103,22 +103,18 @@ class AlertMutation:
     ) -> AlertType:
         alert_id = parse_id(id)
         async with info.context.session_factory.begin() as session:
-            acted = await actions.acknowledge_alert(
+            await actions.acknowledge_alert(
                 session, alert_id, actor=_actor(info), at=utcnow(), comment=comment
             )
-        if acted.result is actions.ActionResult.RECORDED:
-            await info.context.dispatcher.events_appended()
         return await _reloaded(info, alert_id)
 
     @guarded_mutation(Role.EDITOR, "Adds a comment to an alert; comments are never sent.")
     async def comment_alert(self, info: Info, id: strawberry.ID, text: str) -> AlertType:
         alert_id = parse_id(id)
         async with info.context.session_factory.begin() as session:
-            acted = await actions.comment_on_alert(
+            await actions.comment_on_alert(
                 session, alert_id, actor=_actor(info), at=utcnow(), text=text
             )
-        if acted.result is actions.ActionResult.RECORDED:
-            await info.context.dispatcher.events_appended()
         return await _reloaded(info, alert_id)
 
 
