@@ -36,8 +36,6 @@ EXPECTED_ROLES = {
         "pauseCheck": Role.EDITOR,
         "resumeCheck": Role.EDITOR,
         "triggerCheck": Role.EDITOR,
-        "createApiToken": Role.ADMIN,
-        "revokeApiToken": Role.ADMIN,
         "createChannel": Role.ADMIN,
         "updateChannel": Role.ADMIN,
         "deleteChannel": Role.ADMIN,
@@ -50,6 +48,8 @@ EXPECTED_ROLES = {
         "deleteSilence": Role.EDITOR,
         "acknowledgeAlert": Role.EDITOR,
         "commentAlert": Role.EDITOR,
+        "createApiToken": Role.ADMIN,
+        "revokeApiToken": Role.ADMIN,
     },
 }
 
