@@ -6,9 +6,16 @@ import strawberry
 
 from app.domain.access import Role
 from app.domain.alerting.rules import ExecutionErrors, Severity
-from app.domain.alerting.state import AlertStatus, TransitionKind
+from app.domain.alerting.state import AlertStatus, CauseKind, TransitionKind
 from app.domain.check_status import CheckHealth
-from app.models import ConnectionKind, FailureReason, RunStatus, RunTrigger
+from app.models import (
+    AttemptResult,
+    ConnectionKind,
+    FailureReason,
+    NotificationStatus,
+    RunStatus,
+    RunTrigger,
+)
 
 ConnectionKindEnum = strawberry.enum(ConnectionKind, name="ConnectionKind")
 RunStatusEnum = strawberry.enum(RunStatus, name="RunStatus")
@@ -25,3 +32,10 @@ ExecutionErrorsEnum = strawberry.enum(
 )
 AlertStatusEnum = strawberry.enum(AlertStatus, name="AlertStatus")
 TransitionKindEnum = strawberry.enum(TransitionKind, name="AlertTransitionKind")
+CauseKindEnum = strawberry.enum(
+    CauseKind,
+    name="AlertCause",
+    description="What caused a transition: a run, the clock, a person.",
+)
+DeliveryStatusEnum = strawberry.enum(NotificationStatus, name="DeliveryStatus")
+DeliveryResultEnum = strawberry.enum(AttemptResult, name="DeliveryResult")

@@ -73,16 +73,16 @@ async def test_a_firing_alert_shows_its_transitions_and_its_delivery_masked(
     assert alert["check"] == {"name": "ping", "namespace": "web"}
     assert alert["cluster"] == {"name": "c0"} and alert["notified"] is True
     (firing,) = alert["transitions"]
-    assert (firing["kind"], firing["toStatus"], firing["cause"]) == ("FIRING", "FIRING", "run")
+    assert (firing["kind"], firing["toStatus"], firing["cause"]) == ("FIRING", "FIRING", "RUN")
     assert firing["runId"] is not None and firing["silencedBy"] is None
     (delivery,) = alert["deliveries"]
     assert (delivery["channelName"], delivery["status"], delivery["attemptsMade"]) == (
         "on-call",
-        "sent",
+        "SENT",
         1,
     )
     (attempt,) = delivery["attempts"]
-    assert attempt["result"] == "sent"
+    assert attempt["result"] == "SENT"
     assert attempt["maskedUrl"] == f"json://127.0.0.1:{webhook.port}/…/***"
     assert all(fragment not in repr(alert) for fragment in secret_fragments(url))
     assert len(webhook.requests) == 1
@@ -96,8 +96,8 @@ async def test_a_failed_delivery_shows_the_scrubbed_error_of_each_attempt(
     await firing_world(session_factory, keyring, url)
     (node,) = (await gql(ALERTS))["alerts"]["nodes"]
     (delivery,) = (await gql(ALERT, {"id": node["id"]}))["alert"]["deliveries"]
-    assert delivery["status"] == "failed" and delivery["attemptsMade"] == 2
-    assert [a["result"] for a in delivery["attempts"]] == ["failed", "failed"]
+    assert delivery["status"] == "FAILED" and delivery["attemptsMade"] == 2
+    assert [a["result"] for a in delivery["attempts"]] == ["FAILED", "FAILED"]
     assert all(a["permanent"] is False and "500" in a["error"] for a in delivery["attempts"])
     assert all(fragment not in repr(delivery) for fragment in secret_fragments(url))
 
@@ -204,5 +204,5 @@ async def test_a_page_of_alerts_with_their_history_costs_a_constant_number_of_qu
     with counting_statements(engine) as four:
         answer = await gql(page, {"first": 4})
     assert len(answer["alerts"]["nodes"]) == 4
-    assert all(node["deliveries"][0]["status"] == "sent" for node in answer["alerts"]["nodes"])
+    assert all(node["deliveries"][0]["status"] == "SENT" for node in answer["alerts"]["nodes"])
     assert len(four) == len(one), four

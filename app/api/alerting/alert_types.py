@@ -13,8 +13,15 @@ from app.api.context import Info
 from app.api.fields import described_field
 from app.api.types import CheckType, ClusterType
 from app.domain.alerting.rules import Severity
-from app.domain.alerting.state import AlertStatus, TransitionKind
-from app.models import Alert, AlertComment, AlertTransition, DeliveryAttempt
+from app.domain.alerting.state import AlertStatus, CauseKind, TransitionKind
+from app.models import (
+    Alert,
+    AlertComment,
+    AlertTransition,
+    AttemptResult,
+    DeliveryAttempt,
+    NotificationStatus,
+)
 from app.services.alerting import alert_history
 
 
@@ -30,7 +37,7 @@ class AlertTransitionType:
     from_status: AlertStatus | None
     to_status: AlertStatus
     at: datetime
-    cause: str = strawberry.field(description="run, tick (the clock) or person.")
+    cause: CauseKind
     run_id: strawberry.ID | None
     run: JSON | None = strawberry.field(description="What the causing run said, if a run did.")
     actor: str | None
@@ -49,7 +56,7 @@ class AlertTransitionType:
             from_status=row.from_status,
             to_status=row.to_status,
             at=row.at,
-            cause=row.cause_kind.value,
+            cause=row.cause_kind,
             run_id=None if row.cause_run_id is None else _id(row.cause_run_id),
             run=None if row.cause_run is None else JSON(row.cause_run),
             actor=row.cause_actor,
@@ -77,7 +84,9 @@ class DeliveryAttemptType:
     at: datetime
     url_index: int
     masked_url: str
-    result: str = strawberry.field(description="sent, skipped or failed.")
+    result: AttemptResult = strawberry.field(
+        description="SKIPPED: the URL's tags did not match the send's."
+    )
     permanent: bool | None = strawberry.field(
         description="For a failure: true when retrying cannot help."
     )
@@ -90,7 +99,7 @@ class DeliveryAttemptType:
             at=row.at,
             url_index=row.url_index,
             masked_url=row.masked_url,
-            result=row.result.value,
+            result=row.result,
             permanent=None if row.permanence is None else row.permanence.value == "permanent",
             error=row.error,
         )
@@ -104,7 +113,9 @@ class DeliveryType:
     transition_id: strawberry.ID
     channel_id: strawberry.ID
     channel_name: str | None
-    status: str = strawberry.field(description="pending, sending, sent or failed.")
+    status: NotificationStatus = strawberry.field(
+        description="SENDING: a worker holds it until its lease runs out."
+    )
     attempts_made: int
     next_attempt_at: datetime | None
     sent_at: datetime | None
@@ -115,13 +126,13 @@ class DeliveryType:
     @classmethod
     def from_view(cls, view: alert_history.NotificationView) -> DeliveryType:
         row = view.notification
-        waiting = row.status.value in ("pending", "sending")
+        waiting = row.status in (NotificationStatus.PENDING, NotificationStatus.SENDING)
         return cls(
             id=_id(row.id),
             transition_id=_id(row.transition_id),
             channel_id=_id(row.channel_id),
             channel_name=view.channel_name,
-            status=row.status.value,
+            status=row.status,
             attempts_made=row.attempts,
             next_attempt_at=row.next_attempt_at if waiting else None,
             sent_at=row.sent_at,
