@@ -40,8 +40,9 @@ class AlertFilterInput:
                     field=f"filter.{name}",
                 )
         return alert_history.AlertFilter(
-            statuses=tuple(self.status or ()),
-            severities=tuple(self.severity or ()),
+            # Deduplicated: a list of enum values is then no longer than the enum.
+            statuses=tuple(dict.fromkeys(self.status or ())),
+            severities=tuple(dict.fromkeys(self.severity or ())),
             rule_id=_optional_id(self.rule_id, "filter.ruleId"),
             check_id=_optional_id(self.check_id, "filter.checkId"),
             cluster_id=_optional_id(self.cluster_id, "filter.clusterId"),
