@@ -1,4 +1,4 @@
-"""`patrol`: serve, worker, db upgrade, export-schema, local-cluster."""
+"""`patrol`: serve, worker, db upgrade, export-schema, local-cluster, token, apply, export."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from app.cli_manifests import register as register_manifest_commands
 from app.cli_tokens import register as register_token_commands
 from app.localcluster.cli import local_cluster
 from app.logging import configure_logging, get_logger
@@ -117,6 +118,7 @@ def export_schema(
 
 
 cli.command("local-cluster")(local_cluster)
+register_manifest_commands(cli, lambda: get_settings().data_dir)
 
 
 def main() -> None:

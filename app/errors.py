@@ -11,6 +11,10 @@ class PatrolError(Exception):
         self.message = message
         self.field = field
 
+    def details(self) -> dict[str, str]:
+        """More for the client than the message says, as GraphQL error extensions."""
+        return {}
+
 
 class InvalidInput(PatrolError):
     code = "BAD_USER_INPUT"
@@ -30,3 +34,16 @@ class Unauthenticated(PatrolError):
 
 class Forbidden(PatrolError):
     code = "FORBIDDEN"
+
+
+class SubscriberTooSlow(PatrolError):
+    """A subscription whose client fell too far behind; it may resubscribe from `after`."""
+
+    code = "SUBSCRIBER_TOO_SLOW"
+
+    def __init__(self, message: str, *, after: str) -> None:
+        super().__init__(message)
+        self.after = after
+
+    def details(self) -> dict[str, str]:
+        return {"after": self.after}

@@ -8,21 +8,27 @@ of service for every other cluster; its loop is listed as degraded and in the me
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from litestar import Litestar, MediaType, get
+from litestar import Litestar, MediaType, Request, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.response import Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from app.metrics import QUEUE_DEPTH
 from app.models.columns import utcnow
 from app.runtime import Runtime
+from app.status_endpoint import WITHHELD, StatusAccess
+
+# Prometheus' text format 0.0.4, which Kuberhealthy's scrapers read; said once, with its charset.
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +125,7 @@ class ReadinessProbe:
 
 def health_handlers(runtime: Runtime) -> list[HTTPRouteHandler]:
     probe = ReadinessProbe(runtime)
+    status = StatusAccess(runtime)
 
     @get("/healthz", media_type=MediaType.TEXT, sync_to_thread=False)
     def healthz() -> str:
@@ -129,9 +136,17 @@ def health_handlers(runtime: Runtime) -> list[HTTPRouteHandler]:
         readiness = await probe.probe()
         return Response(readiness.as_json(), status_code=200 if readiness.ready else 503)
 
-    @get("/metrics", sync_to_thread=False)
-    def metrics() -> Response[bytes]:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    @get("/metrics")
+    async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+        with contextlib.suppress(Exception):
+            # Redis down shows in /readyz; the other metrics still count.
+            QUEUE_DEPTH.set(await runtime.queue.depth())
+        refused = await status.refusal(request)
+        checks = WITHHELD if refused else await status.metrics()
+        return Response(
+            checks.encode() + generate_latest(),
+            headers={"content-type": METRICS_CONTENT_TYPE},
+        )
 
     return [healthz, readyz, metrics]
 

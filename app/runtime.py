@@ -11,6 +11,7 @@ from app.adapters.kube import KubeGateway
 from app.adapters.queue import JobQueue
 from app.db import SessionFactory, create_session_factory
 from app.keyring import Keyring
+from app.services.event_nudges import RedisEventNudges
 from app.settings import Settings
 from app.supervision import Supervisor
 
@@ -36,6 +37,8 @@ class Runtime:
     api_engine: AsyncEngine
     api_session_factory: SessionFactory
     loops: Supervisor
+    # Wakes readers of the event log after a commit that appended to it.
+    event_nudges: RedisEventNudges
     # The base URL checker pods report to, as the process's start-up settled it.
     public_url: str | None = None
 
@@ -72,6 +75,7 @@ class Runtime:
                 stale_after=settings.loop_stale_after_seconds,
                 max_backoff=settings.loop_max_backoff_seconds,
             ),
+            event_nudges=RedisEventNudges(redis),
             public_url=public_url or settings.public_url,
         )
 
@@ -83,5 +87,6 @@ class Runtime:
     async def close(self) -> None:
         await self.loops.stop_all()
         self.kube.close()
+        await self.event_nudges.close()
         await self.redis.aclose()
         await self.queue.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 import socket
 from collections.abc import Awaitable, Callable, Iterator
@@ -13,18 +14,15 @@ from typing import Any
 import uvicorn
 from litestar import Litestar
 
-from app.adapters.queue import stop_worker
 from app.asgi import create_app
+from app.data_directory_lock import hold_data_directory
 from app.db import SessionFactory, create_session_factory
+from app.embedded_local_cluster import register as register_local_cluster
+from app.embedded_local_cluster import start_local_cluster
 from app.health import create_health_app
-from app.localcluster import LocalCluster
+from app.listener import listen
 from app.logging import get_logger
 from app.runtime import Runtime
-from app.services.local_cluster import (
-    KUBERHEALTHY_IMAGE_EQUIVALENTS,
-    LOCAL_CLUSTER_NAME,
-    register_local_cluster,
-)
 from app.settings import Settings
 from app.startup import (
     PublicUrl,
@@ -40,7 +38,7 @@ from app.startup import (
     resolve_redis_url,
 )
 from workers.background import background_loops
-from workers.settings import create_worker
+from workers.loops.jobs import job_worker
 
 log = get_logger(__name__)
 
@@ -66,6 +64,21 @@ class HealthServer(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+
+# Python's cycle collector walks every tracked object in a full collection: with a thousand live
+# subscriptions, full collections stalled every update for up to a second
+# (bench/subscription_latency.py). Collecting the youngest generation every 100,000 allocations
+# rather than 700 lets short-lived objects die before they are promoted, so full collections
+# become rare; what it costs is at most that many objects of cyclic garbage waiting.
+GC_THRESHOLDS = (100_000, 50, 100)
+
+
+def tune_garbage_collection() -> None:
+    """For a long-running process: rarer collections, and none of them walking what start-up
+    made (modules, the schema), which lives as long as the process."""
+    gc.set_threshold(*GC_THRESHOLDS)
+    gc.freeze()
 
 
 def api_server_config(app: Litestar, **options: Any) -> uvicorn.Config:
@@ -103,17 +116,17 @@ async def open_runtime(
     return runtime
 
 
-async def start_local_cluster(runtime: Runtime, stack: AsyncExitStack) -> None:
-    local = LocalCluster(image_commands=KUBERHEALTHY_IMAGE_EQUIVALENTS)
-    url = await local.start(port=runtime.settings.local_cluster_port)
-    stack.push_async_callback(local.stop)
-    async with runtime.session_factory() as session:
-        await register_local_cluster(session, runtime.keyring, url, local.token)
-    log.info("local cluster started", url=url, cluster=LOCAL_CLUSTER_NAME)
-
-
 async def serve(settings: Settings, *, with_worker: bool = True) -> None:
     async with AsyncExitStack() as stack:
+        # Nothing may change before these two: a second start on the same data directory, or on
+        # a taken port, would otherwise re-register the running instance's local cluster.
+        if settings.uses_data_directory:
+            stack.enter_context(hold_data_directory(settings.data_dir))
+        listener = listen(settings.host, settings.port)
+        stack.callback(listener.close)
+        # With port 0, the public URL and the log name the port actually bound.
+        settings = settings.model_copy(update={"port": listener.getsockname()[1]})
+        local = await start_local_cluster(settings, stack) if settings.local_cluster else None
         # The embedded SQLite database is ours to migrate; an external one is upgraded on purpose.
         runtime = await open_runtime(
             settings,
@@ -122,8 +135,8 @@ async def serve(settings: Settings, *, with_worker: bool = True) -> None:
             public_url=establish_public_url,
         )
         await bootstrap_admin_token(settings, runtime.session_factory, runtime.keyring)
-        if settings.local_cluster:
-            await start_local_cluster(runtime, stack)
+        if local is not None:
+            await register_local_cluster(runtime, local)
         server = ApiServer(
             api_server_config(
                 create_app(runtime),
@@ -140,15 +153,14 @@ async def serve(settings: Settings, *, with_worker: bool = True) -> None:
         )
         if with_worker:
             await start_worker(runtime, stack)
+        tune_garbage_collection()
         # uvicorn handles SIGINT/SIGTERM: when it returns, the exit stack stops everything else.
-        await server.serve()
+        await server.serve(sockets=[listener])
 
 
 async def start_worker(runtime: Runtime, stack: AsyncExitStack) -> None:
     """The job loop plus the scheduler and pod watches, stopped gracefully with `stack`."""
-    worker = create_worker(runtime, handle_signals=False)
-    running = asyncio.create_task(worker.async_run(), name="worker")
-    stack.push_async_callback(stop_worker, worker, running)
+    await stack.enter_async_context(job_worker(runtime))
     await stack.enter_async_context(background_loops(runtime))
 
 
@@ -158,6 +170,7 @@ async def run_worker(settings: Settings) -> None:
         await start_worker(runtime, stack)
         if settings.worker_health_port is not None:
             await serve_health(runtime, stack, settings.host, settings.worker_health_port)
+        tune_garbage_collection()
         log.info("worker started")
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()

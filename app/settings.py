@@ -41,7 +41,14 @@ class Settings(BaseSettings):
         default=True,
         description="On `serve` with embedded defaults, start the local cluster and register it.",
     )
-    local_cluster_port: int = Field(default=0, description="0 picks a free port at each start.")
+    local_cluster_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="The embedded local cluster's port; default: the one it had at its last "
+        "start (read from its kubeconfig in data_dir), else a free one; 0 picks a free one at "
+        "each start.",
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description="Master key for credentials at rest and keyed digests; default: "
@@ -70,6 +77,18 @@ class Settings(BaseSettings):
     graphql_timeout_seconds: float = Field(
         default=10.0, gt=0, description="A query or mutation running longer is cancelled."
     )
+    live_queue_size: int = Field(
+        default=1000,
+        ge=1,
+        description="Updates a subscription may fall behind its client before it is ended "
+        "(SUBSCRIBER_TOO_SLOW, with where to resume).",
+    )
+    live_poll_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often an API process reads the event log for its subscriptions even "
+        "when no nudge came through Redis (a lost nudge delays updates by at most this).",
+    )
     reconcile_interval_seconds: int = Field(default=15, ge=1, le=60)
     report_max_bytes: int = 64 * 1024
     report_ip_fallback: IpFallback = Field(
@@ -79,7 +98,34 @@ class Settings(BaseSettings):
         "or loopback (also loopback addresses; for tests and local experiments only).",
     )
     run_log_max_bytes: int = 256 * 1024
-    run_retention_days: int = Field(default=30, ge=1)
+    run_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Finished runs, with their logs and pod events, are kept this long.",
+    )
+    event_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="The event log (status changes, run lifecycle) is kept this long; a subscriber "
+        "or consumer further behind than this starts again from the oldest event kept.",
+    )
+    rollup_retention_days: int = Field(
+        default=400,
+        ge=1,
+        description="Daily rollup buckets (uptime, durations) are kept this long.",
+    )
+    hourly_rollup_retention_days: int = Field(
+        default=90,
+        ge=31,
+        description="Hourly rollup buckets are kept this long (windows up to 7 days within the last "
+        "31 days are read from them; the rest from daily buckets).",
+    )
+    retention_batch_size: int = Field(
+        default=1_000,
+        ge=1,
+        le=100_000,
+        description="Rows deleted per transaction by housekeeping, so that no lock is held for long.",
+    )
     database_api_pool_size: int = Field(
         default=10, ge=1, description="Connections for API requests (per process)."
     )
@@ -163,6 +209,16 @@ class Settings(BaseSettings):
     @property
     def admin_token_path(self) -> Path:
         return self.data_dir / "admin.token"
+
+    @property
+    def uses_data_directory(self) -> bool:
+        """Whether `patrol serve` keeps anything in data_dir (a deployment with external
+        services and no local cluster may have no writable one)."""
+        return self.uses_embedded_database or self.uses_embedded_redis or self.local_cluster
+
+    @property
+    def local_cluster_kubeconfig_path(self) -> Path:
+        return self.data_dir / "kubeconfig"
 
     @property
     def uses_embedded_redis(self) -> bool:

@@ -116,12 +116,7 @@ async def seed(runtime: Runtime, runs: int) -> None:
             ],
         )
         for position in range(5):
-            session.add_all(
-                [
-                    _event(run_id, position)
-                    for run_id in run_ids
-                ]
-            )
+            session.add_all([_event(run_id, position) for run_id in run_ids])
 
 
 def _event(run_id: uuid.UUID, position: int) -> Any:
@@ -169,11 +164,17 @@ def describe(response: httpx.Response) -> str:
 
 
 async def main(arguments: argparse.Namespace) -> None:
-    async with bench_runtime(arguments.database_url, arguments.redis_url, "http://127.0.0.1:9") as runtime:
+    async with bench_runtime(
+        arguments.database_url, arguments.redis_url, "http://127.0.0.1:9"
+    ) as runtime:
         await seed(runtime, arguments.runs)
         async with runtime.session_factory.begin() as session:
             issued = await issue_token(
-                session, runtime.keyring, name="bench", role=Role.ADMIN, created_by="bench",
+                session,
+                runtime.keyring,
+                name="bench",
+                role=Role.ADMIN,
+                created_by="bench",
                 now=utcnow(),
             )
         port = free_port()

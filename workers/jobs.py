@@ -8,16 +8,14 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import Any, TypeVar
 
 from app.adapters.queue import Retry
 from app.logging import get_logger
-from app.metrics import HOUSEKEEPING_PRUNED
 from app.models.columns import utcnow
 from app.runtime import Runtime
 from app.services.finalize import Finalized, finalize
-from app.services.housekeeping import prune_run_history
+from app.services.housekeeping import Retention, prune_history
 from app.services.launch import LaunchResult, launch
 from app.services.observe import settle_exit
 from app.services.reconcile import reconcile as reconcile_runs_and_pods
@@ -70,11 +68,10 @@ def retried(
 
 @retried
 async def launch_run(ctx: dict[str, Any], run_id: str) -> str:
-    retry_in = backoff(ctx)
-    result = await launch(runtime_of(ctx), uuid.UUID(run_id), retry_in=retry_in)
-    if result is LaunchResult.RETRY:
-        raise Retry(defer=retry_in)
-    return str(result.value)
+    attempt = await launch(runtime_of(ctx), uuid.UUID(run_id), retry_in=backoff(ctx))
+    if attempt.result is LaunchResult.RETRY:
+        raise Retry(defer=attempt.retry_in)
+    return str(attempt.result.value)
 
 
 @retried
@@ -98,12 +95,9 @@ async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
     return {"relaunch": result.relaunched, "reaped": result.reaped, "failed": result.failed}
 
 
-async def housekeeping(ctx: dict[str, Any]) -> int:
+async def housekeeping(ctx: dict[str, Any]) -> dict[str, int]:
     runtime = runtime_of(ctx)
-    async with runtime.session_factory() as session:
-        pruned = await prune_run_history(
-            session, retention=timedelta(days=runtime.settings.run_retention_days)
-        )
-    HOUSEKEEPING_PRUNED.inc(pruned)
-    log.info("housekeeping finished", pruned_runs=pruned)
-    return pruned
+    pruned = await prune_history(
+        runtime.session_factory, Retention.of(runtime.settings), now=utcnow()
+    )
+    return pruned.counts

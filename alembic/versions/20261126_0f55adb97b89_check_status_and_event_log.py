@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
-from alembic import op
 
+from alembic import op
 
 revision: str = "0f55adb97b89"
 down_revision: str | Sequence[str] | None = "5c1d2e3f4a5b"

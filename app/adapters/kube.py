@@ -31,15 +31,25 @@ T = TypeVar("T")
 REQUEST_TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
 CONNECTIONS_PER_CLUSTER = 32
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+MAX_RETRY_AFTER_SECONDS = 300.0
 
 
 class KubeError(Exception):
     """A Kubernetes API call failed; `transient` says whether retrying may help."""
 
-    def __init__(self, message: str, *, status: int | None, reason: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None,
+        reason: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.reason = reason
+        # Seconds the API server asked us to wait before trying again (a throttled 429, say).
+        self.retry_after = retry_after
 
     @property
     def transient(self) -> bool:
@@ -68,8 +78,22 @@ def _translate(error: Exception) -> KubeError:
             message, reason = body.get("message", message), body.get("reason")
         except (TypeError, ValueError):
             pass
-        return KubeError(f"{error.status} {message}".strip(), status=error.status, reason=reason)
+        return KubeError(
+            f"{error.status} {message}".strip(),
+            status=error.status,
+            reason=reason,
+            retry_after=_retry_after(error.headers),
+        )
     return KubeError(f"{type(error).__name__}: {error}", status=None)
+
+
+def _retry_after(headers: Any) -> float | None:
+    """The Retry-After header in seconds (the form the API server sends); None otherwise."""
+    try:
+        seconds = float((headers or {}).get("Retry-After", ""))
+    except (TypeError, ValueError):
+        return None
+    return seconds if 0 <= seconds <= MAX_RETRY_AFTER_SECONDS else None
 
 
 class ClusterConfigError(KubeError):
@@ -203,13 +227,15 @@ class ClusterClient:
         """Delete the pod; False when it was already gone."""
         try:
             await self._call(
-                lambda: self._api.delete_namespaced_pod(
-                    name,
-                    namespace,
-                    grace_period_seconds=grace_seconds,
-                    _preload_content=False,
-                    _request_timeout=REQUEST_TIMEOUT,
-                ).release_conn()
+                lambda: _read_to_end(
+                    self._api.delete_namespaced_pod(
+                        name,
+                        namespace,
+                        grace_period_seconds=grace_seconds,
+                        _preload_content=False,
+                        _request_timeout=REQUEST_TIMEOUT,
+                    )
+                )
             )
         except KubeError as error:
             if error.not_found:
@@ -285,10 +311,19 @@ class ClusterClient:
         except (urllib3.exceptions.HTTPError, OSError) as error:
             raise _translate(error) from error
         finally:
+            # A stream left before its end still has bytes in flight: that connection must never
+            # carry another request, or the next response would be read from the middle of this one.
+            response.close()
             response.release_conn()
 
     def close(self) -> None:
         self._api.api_client.close()
+
+
+def _read_to_end(response: Any) -> None:
+    """Reads a body nobody needs, so its connection goes back to the pool at a message boundary."""
+    response.data  # noqa: B018  (reading it is the point)
+    response.release_conn()
 
 
 def _json(response: Any) -> dict[str, Any]:

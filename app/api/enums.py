@@ -8,6 +8,8 @@ from app.domain.access import Role
 from app.domain.alerting.rules import ExecutionErrors, Severity
 from app.domain.alerting.state import AlertStatus, CauseKind, TransitionKind
 from app.domain.check_status import CheckHealth
+from app.domain.history_window import UptimeWindow
+from app.domain.rollup import RollupStep
 from app.models import (
     AttemptResult,
     ConnectionKind,
@@ -16,6 +18,7 @@ from app.models import (
     RunStatus,
     RunTrigger,
 )
+from app.services.live_updates import RunStep
 
 ConnectionKindEnum = strawberry.enum(ConnectionKind, name="ConnectionKind")
 RunStatusEnum = strawberry.enum(RunStatus, name="RunStatus")
@@ -39,3 +42,8 @@ CauseKindEnum = strawberry.enum(
 )
 DeliveryStatusEnum = strawberry.enum(NotificationStatus, name="DeliveryStatus")
 DeliveryResultEnum = strawberry.enum(AttemptResult, name="DeliveryResult")
+UptimeWindowEnum = strawberry.enum(UptimeWindow, name="UptimeWindow")
+RollupStepEnum = strawberry.enum(RollupStep, name="RollupStep")
+RunStepEnum = strawberry.enum(
+    RunStep, name="RunStep", description="A step in a run's life, as `runUpdates` reports it."
+)

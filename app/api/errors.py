@@ -74,7 +74,7 @@ def with_code(error: GraphQLError) -> GraphQLError:
         extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
         message = error.message
     elif isinstance(original, PatrolError):
-        extensions = {"code": original.code}
+        extensions = {"code": original.code, **original.details()}
         if original.field is not None:
             extensions["field"] = original.field
         message = original.message

@@ -10,12 +10,14 @@ import strawberry
 from strawberry.scalars import JSON
 
 import app.api.enums  # noqa: F401  (registers the enums before they are used)
+from app.domain.check_status import CheckHealth
 from app.domain.names import validate_labels
 from app.errors import InvalidInput
-from app.models import ConnectionKind, RunStatus, RunTrigger
+from app.models import ConnectionKind, FailureReason, RunStatus, RunTrigger
 from app.services.checks import CheckChanges, CheckDraft
 from app.services.clusters import ClusterChanges, ClusterDraft
 from app.services.listing import CheckFilter, RunFilter
+from app.services.live_updates import StatusChangeFilter
 from app.services.patch import UNCHANGED, Unchanged
 
 T = TypeVar("T")
@@ -231,6 +233,9 @@ class RunFilterInput:
     cluster_id: strawberry.ID | None = None
     status: list[RunStatus] | None = None
     trigger: RunTrigger | None = None
+    failure_reason: list[FailureReason] | None = strawberry.field(
+        default=None, description="Runs that did not succeed for any of these reasons."
+    )
     since: datetime | None = strawberry.field(
         default=None, description="scheduledAt at or after this instant."
     )
@@ -256,6 +261,29 @@ class RunFilterInput:
             ),
             statuses=list(self.status or []),
             trigger=self.trigger,
+            failure_reasons=list(self.failure_reason or []),
             since=self.since,
             until=self.until,
+        )
+
+
+@strawberry.input
+class CheckStatusFilterInput:
+    check_id: strawberry.ID | None = None
+    cluster_id: strawberry.ID | None = None
+    status: list[CheckHealth] | None = strawberry.field(
+        default=None, description="The status flipped to: any of these."
+    )
+
+    def to_filter(self) -> StatusChangeFilter:
+        return StatusChangeFilter(
+            check_id=None
+            if self.check_id is None
+            else parse_id(self.check_id, field="filter.checkId"),
+            cluster_id=(
+                None
+                if self.cluster_id is None
+                else parse_id(self.cluster_id, field="filter.clusterId")
+            ),
+            statuses=list(self.status or []),
         )

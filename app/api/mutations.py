@@ -57,6 +57,7 @@ class Mutation:
         check_id, changes = parse_id(input.id), input.to_changes()
         async with info.context.session_factory.begin() as session:
             check = await checks.update_check(session, check_id, changes)
+        info.context.dispatcher.events_appended()  # a pause or resume is logged
         await info.context.dispatcher.schedules_changed()
         return CheckType.from_model(check)
 
@@ -73,6 +74,7 @@ class Mutation:
         check_id = parse_id(id)
         async with info.context.session_factory.begin() as session:
             check = await checks.pause_check(session, check_id)
+        info.context.dispatcher.events_appended()
         await info.context.dispatcher.schedules_changed()
         return CheckType.from_model(check)
 
@@ -81,6 +83,7 @@ class Mutation:
         check_id = parse_id(id)
         async with info.context.session_factory.begin() as session:
             check = await checks.resume_check(session, check_id)
+        info.context.dispatcher.events_appended()
         await info.context.dispatcher.schedules_changed()
         return CheckType.from_model(check)
 
@@ -96,5 +99,6 @@ class Mutation:
         targets = [parse_id(value, field="clusterIds") for value in cluster_ids or []]
         async with info.context.session_factory.begin() as session:
             runs = await trigger.trigger_check(session, check_id, targets, now=utcnow())
+        info.context.dispatcher.events_appended()
         await info.context.dispatcher.runs_created([run.id for run in runs])
         return [RunType.from_model(run) for run in runs]

@@ -7,6 +7,8 @@ import strawberry
 from app.api.access import guarded_field
 from app.api.connections import check_connection, run_connection
 from app.api.context import Info
+from app.api.history import status_summary
+from app.api.history_types import StatusSummaryType
 from app.api.inputs import CheckFilterInput, RunFilterInput, parse_id
 from app.api.types import CheckType, ClusterType, Connection, RunType
 from app.domain.access import Role
@@ -79,3 +81,13 @@ class Query:
         async with info.context.session_factory() as session:
             run = await session.get(Run, parse_id(id))
         return None if run is None else RunType.from_model(run)
+
+    @guarded_field(
+        Role.VIEWER,
+        "For a dashboard: every check (or those the filter selects) with its status in each "
+        "cluster and its uptime over the last 24 hours, in a constant number of queries.",
+    )
+    async def status_summary(
+        self, info: Info, filter: CheckFilterInput | None = None
+    ) -> StatusSummaryType:
+        return await status_summary(info, filter)

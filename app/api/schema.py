@@ -23,11 +23,15 @@ from strawberry.types import ExecutionContext
 
 from app.api.access_schema import AccessMutation, AccessQuery
 from app.api.alerting.alert_schema import AlertMutation, AlertQuery
+from app.api.alerting.alert_subscription import AlertSubscription
 from app.api.alerting.config_schema import AlertConfigMutation, AlertConfigQuery
 from app.api.errors import ErrorCodes, OperationRefused, QueryTooLarge, is_expected, with_code
 from app.api.limits import OperationLimits, OperationLimitsExtension
+from app.api.manifests_schema import ManifestMutation, ManifestQuery
 from app.api.mutations import Mutation
 from app.api.queries import Query
+from app.api.shared_results import SharingExecutor
+from app.api.subscriptions import Subscription
 from app.logging import get_logger
 
 log = get_logger(__name__)
@@ -77,9 +81,10 @@ def _is_refusal(error: GraphQLError) -> bool:
     )
 
 
-RootQuery = merge_types("Query", (Query, AccessQuery, AlertConfigQuery, AlertQuery))
+RootQuery = merge_types("Query", (Query, AccessQuery, ManifestQuery, AlertConfigQuery, AlertQuery))
+RootSubscription = merge_types("Subscription", (Subscription, AlertSubscription))
 RootMutation = merge_types(
-    "Mutation", (Mutation, AccessMutation, AlertConfigMutation, AlertMutation)
+    "Mutation", (Mutation, AccessMutation, ManifestMutation, AlertConfigMutation, AlertMutation)
 )
 
 
@@ -87,6 +92,8 @@ def create_schema(limits: OperationLimits) -> PatrolSchema:
     created = PatrolSchema(
         query=RootQuery,
         mutation=RootMutation,
+        subscription=RootSubscription,
+        execution_context_class=SharingExecutor,
         extensions=[ErrorCodes, lambda: OperationLimitsExtension(limits)],
     )
     _introspectable_json_defaults(created._schema)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
@@ -12,8 +12,12 @@ from strawberry.scalars import JSON
 import app.api.enums  # noqa: F401  (registers the enums before they are used)
 from app.api.context import Info
 from app.api.fields import described_field
+from app.api.history import check_durations, check_uptime
+from app.api.history_types import DurationSeriesType, UptimeType
 from app.domain.check_status import CheckHealth
 from app.domain.duration import format_duration
+from app.domain.history_window import UptimeWindow
+from app.domain.rollup import RollupStep
 from app.models import (
     Check,
     CheckStatus,
@@ -89,6 +93,9 @@ class CheckType:
     timeout: str = strawberry.field(description="Go duration after which a run times out.")
     timeout_seconds: float
     enabled: bool
+    source: str | None = strawberry.field(
+        description="Where `patrol apply` / `applyManifests` read it from; null if made by the API."
+    )
     version: int = strawberry.field(description="Incremented on every edit.")
     created_at: datetime
     updated_at: datetime
@@ -110,6 +117,7 @@ class CheckType:
             timeout=_go_duration(check.timeout_seconds) or "0s",
             timeout_seconds=check.timeout_seconds,
             enabled=check.enabled,
+            source=check.source,
             version=check.version,
             created_at=check.created_at,
             updated_at=check.updated_at,
@@ -124,6 +132,35 @@ class CheckType:
     async def statuses(self, info: Info) -> list[CheckStatusType]:
         statuses = await info.context.loaders.statuses_by_check_id.load(self.model.id)
         return [CheckStatusType.from_model(status) for status in statuses]
+
+    @described_field(
+        "Uptime and durations over a window (default H24) or a custom range [from, to), per "
+        "cluster and overall, from rollups (kept longer than raw runs)."
+    )
+    async def uptime(
+        self,
+        info: Info,
+        window: UptimeWindow | None = None,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+        cluster_id: strawberry.ID | None = None,
+    ) -> UptimeType:
+        return await check_uptime(info, self.model.id, window, from_, to, cluster_id)
+
+    @described_field(
+        "Durations and run counts per bucket, for a chart: one point per hour or day (step, "
+        "default the window's), empty buckets included; at most 1,000 points."
+    )
+    async def durations(
+        self,
+        info: Info,
+        window: UptimeWindow | None = None,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+        step: RollupStep | None = None,
+        cluster_id: strawberry.ID | None = None,
+    ) -> DurationSeriesType:
+        return await check_durations(info, self.model.id, window, from_, to, step, cluster_id)
 
     @described_field("The most recently scheduled run, on any cluster.")
     async def latest_run(self, info: Info) -> RunType | None:

@@ -60,6 +60,36 @@ class FeedPosition:
             fresh = dict(sorted(fresh.items())[-MAX_GAPS:])
         return FeedPosition(after=after, gaps=fresh)
 
+    def has_seen(self, event_id: int) -> bool:
+        """Whether a reader at this position has read `event_id` (or given up waiting for it)."""
+        return event_id <= self.after and event_id not in self.gaps
+
+    def up_to(self, event_id: int) -> FeedPosition:
+        """Where a reader stands that has read what this position has, but only as far as
+        `event_id`: the position after each event of a replay in id order."""
+        after = min(self.after, event_id)
+        return FeedPosition(
+            after=after, gaps={gap: noticed for gap, noticed in self.gaps.items() if gap <= after}
+        )
+
+    def merged(self, other: FeedPosition) -> FeedPosition:
+        """A position that has seen what either has seen. A reader that resumes from a position
+        another process handed out, and then reads from its own, stands here."""
+        low, high = (self, other) if self.after <= other.after else (other, self)
+        gaps = {}
+        for event_id, noticed in high.gaps.items():
+            if event_id > low.after:
+                gaps[event_id] = noticed
+            elif event_id in low.gaps:
+                gaps[event_id] = min(noticed, low.gaps[event_id])
+        return FeedPosition(after=high.after, gaps=gaps)
+
+    def covers(self, other: FeedPosition) -> bool:
+        """Whether this position has seen everything `other` has (answers no when unsure)."""
+        return other.after <= self.after and all(
+            gap in other.gaps for gap in self.gaps if gap <= other.after
+        )
+
     def encode(self) -> str:
         """An opaque, URL-safe string (for API cursors and the database)."""
         document = {

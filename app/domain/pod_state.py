@@ -13,6 +13,9 @@ IMAGE_PULL_REASONS = frozenset(
 START_FAILURE_REASONS = frozenset(
     {"CreateContainerConfigError", "CreateContainerError", "RunContainerError"}
 )
+# A container whose process could not be started at all (containerd's StartError, dockershim's
+# ContainerCannotRun) ends terminated, its cause in `message`: no report can come from it.
+START_ERROR_REASONS = frozenset({"StartError", "ContainerCannotRun"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,13 @@ def pod_problem(pod: dict[str, Any]) -> PodProblem | None:
             return PodProblem(
                 FailureReason.LAUNCH_FAILED,
                 f"container {container.get('name')}: {reason}. {detail}".strip(),
+            )
+        terminated = (container.get("state") or {}).get("terminated") or {}
+        if terminated.get("reason") in START_ERROR_REASONS:
+            return PodProblem(
+                FailureReason.LAUNCH_FAILED,
+                f"container {container.get('name')} could not start: "
+                f"{terminated.get('message') or terminated['reason']}",
             )
     for condition in (pod.get("status") or {}).get("conditions") or []:
         if (

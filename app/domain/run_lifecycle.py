@@ -75,6 +75,19 @@ STILL_RUNNING_GRACE = timedelta(seconds=10)
 """Finalize waits (retrying) for a checker that reported but is still running, up to this long
 after the decision, before taking its logs anyway and deleting the pod."""
 
+FINALIZE_STALLED = timedelta(seconds=15)
+"""A healthy finalize is done within `STILL_RUNNING_GRACE` of the decision. One not done this long
+after it was lost with a killed worker, whose claim on the job keeps the queue from running it
+again for minutes: the finalize sweep then hands the run to a new finalize job, one per period
+(see `finalize_generation`). Two finalizes of a run are harmless: the first to store wins."""
+
+
+def finalize_generation(decided_at: datetime, now: datetime) -> int:
+    """Which finalize job a run is on: 0 at first, one more for each `FINALIZE_STALLED` since
+    its decision."""
+    return max(0, (now - decided_at) // FINALIZE_STALLED)
+
+
 PENDING_GRACE = timedelta(seconds=30)
 """A run still pending this long after its creation lost its launch (a killed process, a lost
 Redis): the reconciler launches it again (launches are idempotent)."""

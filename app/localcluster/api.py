@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import structlog
+import yaml
 from litestar import Litestar, Request, Response, get, post, route
 from litestar.enums import HttpMethod, ScopeType
 from litestar.exceptions import HTTPException
@@ -19,43 +20,84 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from app.localcluster.auth import Authenticator, with_authentication
 from app.localcluster.cluster import Cluster
 from app.localcluster.errors import ApiError, bad_request, invalid, status_body, success_status
+from app.localcluster.exec import serve_websocket, unsupported_streaming
 from app.localcluster.fault_requests import apply_fault_request, parse_fault_request
-from app.localcluster.faults import fault_status
+from app.localcluster.faults import fault_headers, fault_status
 from app.localcluster.kubelet import PodWorker
 from app.localcluster.logs import LogBuffer
+from app.localcluster.nodes import KUBELET_VERSION
+from app.localcluster.openapi import unknown_fields, v2_document, v3_document, v3_root
+from app.localcluster.protobuf import PROTOBUF, decode_object
 from app.localcluster.registry import DeleteOptions
 from app.localcluster.resources import (
     API_RESOURCE_LIST,
     EVENTS,
     NAMESPACES,
     PODS,
+    READ_ONLY,
     RESOURCES,
     Resource,
 )
 from app.localcluster.selectors import parse_field_selector, parse_label_selector
 from app.localcluster.store import Object, WatchEvent, strip_type_meta
-from app.localcluster.tables import pod_table, wants_table
+from app.localcluster.tables import include_object_policy, table, wants_table
 
 log = structlog.get_logger(__name__)
 
 JSON = "application/json"
+YAML_TYPES = ("application/yaml", "application/x-yaml")
 ADMIN_PREFIX = "/_local"
 
 VERSION_INFO = {
     "major": "1",
-    "minor": "33",
-    "gitVersion": "v1.33.0-patrol-local",
+    "minor": "37",
+    "gitVersion": KUBELET_VERSION,
     "gitCommit": "0000000000000000000000000000000000000000",
     "gitTreeState": "clean",
     "buildDate": "2026-01-01T00:00:00Z",
-    "goVersion": "go1.24.0",
+    "goVersion": "go1.25.0",
     "compiler": "gc",
     "platform": "linux/amd64",
 }
 
 
-def _json(body: Any, status: int = 200) -> Response[bytes]:
-    return Response(content=json.dumps(body).encode(), status_code=status, media_type=JSON)
+def _json(body: Any, status: int = 200, warnings: list[str] | None = None) -> Response[bytes]:
+    headers = (
+        {"Warning": ", ".join('299 - "{}"'.format(text.replace('"', '\\"')) for text in warnings)}
+        if warnings
+        else None
+    )
+    return Response(
+        content=json.dumps(body).encode(), status_code=status, media_type=JSON, headers=headers
+    )
+
+
+def _validate_fields(resource: Resource, body: Object, query: dict[str, str]) -> list[str]:
+    """`fieldValidation`: Strict refuses unknown fields, Warn reports them, Ignore (or none)
+    drops them silently, as the apiserver's decoder does."""
+    mode = query.get("fieldValidation") or "Ignore"
+    if mode not in ("Ignore", "Warn", "Strict"):
+        raise bad_request(
+            f'fieldValidation parameter unsupported: "{mode}" (Ignore, Warn and Strict are)'
+        )
+    if mode == "Ignore":
+        return []
+    unknown = [f'unknown field "{path}"' for path in unknown_fields(body, resource.kind)]
+    if unknown and mode == "Strict":
+        raise bad_request("strict decoding error: " + ", ".join(unknown))
+    return unknown
+
+
+def _validate_patch_fields(
+    resource: Resource, content_type: str, raw: bytes, query: dict[str, str]
+) -> list[str]:
+    if "json-patch" in content_type:
+        return []  # operations, not an object: checked by what they produce
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        return []  # the patch itself answers the malformed body
+    return _validate_fields(resource, body, query) if isinstance(body, dict) else []
 
 
 def _error(error: ApiError) -> Response[bytes]:
@@ -82,10 +124,25 @@ def _query(request: Request[Any, Any, Any]) -> dict[str, str]:
 
 
 async def _json_body(request: Request[Any, Any, Any]) -> Object:
+    media_type = request.headers.get("content-type", JSON).split(";")[0].strip().lower()
+    if media_type == PROTOBUF:
+        return decode_object(await request.body())
+    if media_type not in ("", JSON, *YAML_TYPES):
+        # client-go sends protobuf for built-in kinds when it may; on 415 it retries in JSON.
+        raise ApiError(
+            415,
+            "UnsupportedMediaType",
+            "the body of the request was in an unknown format - accepted media types include: "
+            "application/json, application/yaml",
+        )
     raw = await request.body()
     try:
-        body = json.loads(raw or b"null")
-    except (ValueError, RecursionError):
+        body = (
+            yaml.safe_load(raw or b"null")
+            if media_type in YAML_TYPES
+            else json.loads(raw or b"null")
+        )
+    except (ValueError, RecursionError, yaml.YAMLError):
         raise bad_request("the body of the request could not be decoded as JSON") from None
     if not isinstance(body, dict):
         raise bad_request("the body of the request must be a JSON object")
@@ -116,6 +173,8 @@ class ApiHandlers:
             raise not_found_path()
         method = request.method
         query = _query(request)
+        if resource.name in READ_ONLY and method != HttpMethod.GET:
+            raise method_not_allowed(method)
         if subresource is not None:
             return await self._subresource(
                 request, resource, namespace or "", name or "", subresource, query
@@ -124,21 +183,35 @@ class ApiHandlers:
             if method == HttpMethod.GET:
                 return self._list_or_watch(request, resource, namespace, query)
             if method == HttpMethod.POST:
-                created = self.registry.create(resource, namespace or "", await _json_body(request))
-                return _json(created, 201)
+                body = await _json_body(request)
+                warnings = _validate_fields(resource, body, query)
+                created = self.registry.create(resource, namespace or "", body)
+                return _json(created, 201, warnings)
             if method == HttpMethod.DELETE and resource.namespaced:
                 return self._delete_collection(resource, namespace, query, await request.body())
             raise method_not_allowed(method)
         ns = namespace or ""
         if method == HttpMethod.GET:
-            return _json(self.registry.get(resource, ns, name))
+            found = self.registry.get(resource, ns, name)
+            if wants_table(request.headers.get("accept", "")):
+                return _json(
+                    table(
+                        resource,
+                        [found],
+                        found["metadata"]["resourceVersion"],
+                        include_object=include_object_policy(query),
+                    )
+                )
+            return _json(found)
         if method == HttpMethod.PUT:
-            return _json(self.registry.replace(resource, ns, name, await _json_body(request)))
+            body = await _json_body(request)
+            warnings = _validate_fields(resource, body, query)
+            return _json(self.registry.replace(resource, ns, name, body), 200, warnings)
         if method == HttpMethod.PATCH:
             content_type = request.headers.get("content-type", "")
-            return _json(
-                self.registry.patch(resource, ns, name, content_type, await request.body())
-            )
+            raw = await request.body()
+            warnings = _validate_patch_fields(resource, content_type, raw, query)
+            return _json(self.registry.patch(resource, ns, name, content_type, raw), 200, warnings)
         if method == HttpMethod.DELETE:
             options = DeleteOptions.parse(query, await request.body())
             deleted = self.registry.delete(resource, ns, name, options)
@@ -177,6 +250,10 @@ class ApiHandlers:
             raise method_not_allowed(method)
         if resource is PODS and subresource == "log" and method == HttpMethod.GET:
             return self._pod_log(namespace, name, query)
+        if resource is PODS and subresource in ("exec", "attach", "portforward"):
+            # A streaming request that did not upgrade to a websocket (SPDY, which kubectl falls
+            # back to, included): the local cluster speaks the websocket channel protocol only.
+            raise bad_request(unsupported_streaming(subresource))
         raise not_found_path()
 
     def _list_or_watch(
@@ -188,8 +265,9 @@ class ApiHandlers:
     ) -> Response[Any]:
         labels = parse_label_selector(query.get("labelSelector"))
         fields = parse_field_selector(query.get("fieldSelector"), resource.name)
+        as_table = wants_table(request.headers.get("accept", ""))
         if "watch" in query and _is_true(query["watch"]):
-            return self._watch(resource, namespace, query, labels, fields)
+            return self._watch(resource, namespace, query, labels, fields, as_table=as_table)
         if (
             namespace is not None
             and resource.namespaced
@@ -199,8 +277,10 @@ class ApiHandlers:
             rv = self.store.resource_version
         else:
             items, rv = self.store.select(resource.name, namespace, labels, fields)
-        if resource is PODS and wants_table(request.headers.get("accept", "")):
-            return _json(pod_table(items, rv))
+        if as_table:
+            return _json(
+                table(resource, items, str(rv), include_object=include_object_policy(query))
+            )
         return _json(
             {
                 "kind": resource.list_kind,
@@ -217,8 +297,11 @@ class ApiHandlers:
         query: dict[str, str],
         labels: Any,
         fields: Any,
+        *,
+        as_table: bool,
     ) -> Response[Any]:
         timeout = _int_param(query, "timeoutSeconds")
+        include_object = include_object_policy(query)
         if timeout is None:
             timeout = random.randint(1800, 3600)
         bookmarks = (
@@ -257,6 +340,21 @@ class ApiHandlers:
             return Stream(content=_once(line), media_type=JSON)
         store = self.store
         kind = resource.kind
+        headers_sent = False
+
+        def encoded(event: WatchEvent) -> bytes:
+            nonlocal headers_sent
+            if not as_table or event.type not in ("ADDED", "MODIFIED", "DELETED"):
+                return _watch_line(event)
+            rows = table(
+                resource,
+                [event.obj],
+                event.obj["metadata"]["resourceVersion"],
+                include_object=include_object,
+                headers=not headers_sent,
+            )
+            headers_sent = True
+            return _event_line(event.type, rows)
 
         def bookmark(annotations: dict[str, str] | None = None) -> bytes:
             metadata: Object = {"resourceVersion": str(store.resource_version)}
@@ -269,7 +367,7 @@ class ApiHandlers:
             deadline = loop.time() + timeout
             try:
                 for event in backlog:
-                    yield _watch_line(event)
+                    yield encoded(event)
                 if initial_events:
                     yield bookmark({"k8s.io/initial-events-end": "true"})
                 while True:
@@ -284,7 +382,7 @@ class ApiHandlers:
                         continue
                     if live is None:
                         return
-                    yield _watch_line(live)
+                    yield encoded(live)
             finally:
                 store.unwatch(watcher)
 
@@ -353,14 +451,16 @@ class ApiHandlers:
         if causes:
             raise invalid("PodLogOptions", name, causes)
         names = [c["name"] for c in pod["spec"]["containers"]]
+        init_names = [c["name"] for c in pod["spec"].get("initContainers") or []]
         container = query.get("container") or None
         if container is None:
             if len(names) > 1:
-                raise bad_request(
-                    f"a container name must be specified for pod {name}, choose one of: [{' '.join(names)}]"
-                )
+                choice = f"choose one of: [{' '.join(names)}]"
+                if init_names:
+                    choice += f" or one of the init containers: [{' '.join(init_names)}]"
+                raise bad_request(f"a container name must be specified for pod {name}, {choice}")
             container = names[0]
-        elif container not in names:
+        elif container not in names + init_names:
             raise bad_request(f"container {container} is not valid for pod {name}")
         if not pod["spec"].get("nodeName"):
             return Response(content=b"", status_code=204, media_type="text/plain")
@@ -379,19 +479,20 @@ class ApiHandlers:
 def _log_buffer(
     worker: PodWorker | None, container: str, pod_name: str, previous: bool
 ) -> LogBuffer:
-    if worker is None or container != worker.container_name:
+    runner = None if worker is None else worker.runner(container)
+    if runner is None:
         raise bad_request(
             f'container "{container}" in pod "{pod_name}" is waiting to start: ContainerCreating'
         )
     if previous:
-        if worker.previous_log is None:
+        if runner.previous_log is None:
             raise bad_request(
                 f'previous terminated container "{container}" in pod "{pod_name}" not found'
             )
-        return worker.previous_log
-    waiting = worker.waiting_reason()
-    if waiting == "CrashLoopBackOff" and worker.previous_log is not None:
-        return worker.previous_log
+        return runner.previous_log
+    waiting = runner.waiting_reason()
+    if waiting == "CrashLoopBackOff" and runner.previous_log is not None:
+        return runner.previous_log
     if waiting is not None:
         detail = {
             "ErrImagePull": "image can't be pulled",
@@ -400,7 +501,7 @@ def _log_buffer(
         raise bad_request(
             f'container "{container}" in pod "{pod_name}" is waiting to start: {detail}'
         )
-    return worker.log
+    return runner.log
 
 
 async def _follow(
@@ -458,12 +559,17 @@ def faults_middleware(cluster: Cluster, authenticator: Authenticator) -> Any:
                 and not scope["path"].startswith(ADMIN_PREFIX)
                 and authenticator.accepts(scope)
             ):
-                decision = cluster.faults.take(scope["path"])
+                decision = cluster.faults.take(scope["path"], scope["method"])
                 if decision.delay:
                     await asyncio.sleep(decision.delay)
                 if decision.status is not None:
                     body = json.dumps(fault_status(decision.status)).encode()
-                    response = Response(content=body, status_code=decision.status, media_type=JSON)
+                    response = Response(
+                        content=body,
+                        status_code=decision.status,
+                        media_type=JSON,
+                        headers=fault_headers(decision.status),
+                    )
                     asgi_response = response.to_asgi_response(app=None, request=Request(scope))
                     await asgi_response(scope, receive, send)
                     return
@@ -514,6 +620,25 @@ def create_local_cluster_app(cluster: Cluster, *, token: str) -> ASGIApp:
     def core_resources() -> Response[bytes]:
         return _json(API_RESOURCE_LIST)
 
+    @get("/openapi/v3", sync_to_thread=False)
+    def openapi_v3_root() -> Response[bytes]:
+        return _json(v3_root())
+
+    @get("/openapi/v3/api/v1", sync_to_thread=False)
+    def openapi_v3_core() -> Response[bytes]:
+        return Response(content=v3_document(), media_type=JSON)
+
+    @get("/openapi/v2", sync_to_thread=False)
+    def openapi_v2(request: Request[Any, Any, Any]) -> Response[bytes]:
+        if "json" not in request.headers.get("accept", JSON) and "*/*" not in request.headers.get(
+            "accept", ""
+        ):
+            # Only JSON is served: a protobuf-only client is told so, as a server would.
+            return _error(
+                ApiError(406, "NotAcceptable", "only application/json is served for /openapi/v2")
+            )
+        return _json(v2_document())
+
     @get("/version", sync_to_thread=False)
     def version() -> Response[bytes]:
         return _json(VERSION_INFO)
@@ -547,6 +672,9 @@ def create_local_cluster_app(cluster: Cluster, *, token: str) -> ASGIApp:
             api_groups,
             core_resources,
             version,
+            openapi_v3_root,
+            openapi_v3_core,
+            openapi_v2,
             health,
             steer_faults,
         ],
@@ -555,4 +683,11 @@ def create_local_cluster_app(cluster: Cluster, *, token: str) -> ASGIApp:
         openapi_config=None,
         logging_config=None,
     )
-    return with_authentication(app, authenticator)
+
+    async def serving(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.WEBSOCKET:
+            await serve_websocket(cluster, scope, receive, send)
+        else:
+            await app(scope, receive, send)
+
+    return with_authentication(serving, authenticator)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from app.localcluster.kubeconfig import kubeconfig_yaml
+from app.localcluster.kubeconfig_file import write_kubeconfig
 from app.localcluster.listen import loopback_address
 from app.localcluster.server import LocalCluster
 
@@ -23,6 +26,10 @@ def local_cluster(
         help="Allow a non-loopback --host: anyone who can reach it and holds the token can run "
         "commands on this machine.",
     ),
+    kubeconfig: Annotated[
+        Path | None,
+        typer.Option(help="Write the kubeconfig to this file (mode 0600) instead of printing it."),
+    ] = None,
 ) -> None:
     """Run a local Kubernetes API emulator whose kubelet runs pod commands as local processes."""
     if not expose and loopback_address(host) is None:
@@ -33,10 +40,10 @@ def local_cluster(
             fg=typer.colors.RED,
         )
         raise typer.Exit(code=2)
-    asyncio.run(_serve(host, port, expose))
+    asyncio.run(_serve(host, port, expose, kubeconfig))
 
 
-async def _serve(host: str, port: int, expose: bool) -> None:
+async def _serve(host: str, port: int, expose: bool, kubeconfig_path: Path | None) -> None:
     # HTTPS: kubectl sends a kubeconfig's token to TLS servers only.
     cluster = LocalCluster(tls=True)
     url = await cluster.start(host, port, expose=expose)
@@ -46,10 +53,15 @@ async def _serve(host: str, port: int, expose: bool) -> None:
         loop.add_signal_handler(signum, stop.set)
     typer.echo(f"Local cluster listening on {url}")
     typer.echo(f"Fault injection: POST {url}/_local/faults")
-    typer.echo("kubeconfig:\n")
-    typer.echo(
-        kubeconfig_yaml(url, cluster.token, certificate_authority=cluster.certificate_authority)
+    kubeconfig = kubeconfig_yaml(
+        url, cluster.token, certificate_authority=cluster.certificate_authority
     )
+    if kubeconfig_path is None:
+        typer.echo("kubeconfig:\n")
+        typer.echo(kubeconfig)
+    else:
+        write_kubeconfig(kubeconfig_path, kubeconfig)
+        typer.echo(f"kubeconfig written to {kubeconfig_path} (export KUBECONFIG={kubeconfig_path})")
     try:
         await stop.wait()
     finally:

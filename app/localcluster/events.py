@@ -19,9 +19,18 @@ class EventRecorder:
         self._recent: dict[_AggregationKey, tuple[str, str]] = {}
 
     def kubelet_event(
-        self, pod: Object, type_: str, reason: str, message: str, container: str | None = None
+        self,
+        pod: Object,
+        type_: str,
+        reason: str,
+        message: str,
+        container: str | None = None,
+        *,
+        field_path: str | None = None,
     ) -> None:
-        involved = _involved_object(pod, f"spec.containers{{{container}}}" if container else None)
+        if field_path is None and container:
+            field_path = f"spec.containers{{{container}}}"
+        involved = _involved_object(pod, field_path)
         key = (involved["uid"], involved.get("fieldPath", ""), type_, reason, message)
         if self._bump_repeat(key):
             return
@@ -62,7 +71,10 @@ class EventRecorder:
             "firstTimestamp": None,
             "lastTimestamp": None,
             "type": type_,
-            "eventTime": meta.now_micro(),
+            # MicroTime, but on the whole second: the kubelet's events that follow carry
+            # whole-second (truncated) times, and a finer time here made `kubectl describe` show
+            # Scheduled younger than the Pulling that came after it.
+            "eventTime": meta.now_micro_whole_second(),
             "action": action,
             "reportingComponent": "default-scheduler",
             "reportingInstance": "default-scheduler-patrol-local",

@@ -21,11 +21,15 @@ FaultRequest = FaultRule | ClusterAction
 
 _RULE_FIELDS: dict[str, tuple[type[FaultRule], frozenset[str], frozenset[str]]] = {
     # action: (rule, required fields, optional fields)
-    "fail_requests": (FailRequests, frozenset(), frozenset({"count", "status", "path_contains"})),
+    "fail_requests": (
+        FailRequests,
+        frozenset(),
+        frozenset({"count", "status", "path_contains", "method"}),
+    ),
     "delay_requests": (
         DelayRequests,
         frozenset({"seconds"}),
-        frozenset({"count", "path_contains"}),
+        frozenset({"count", "path_contains", "method"}),
     ),
 }
 ACTIONS = sorted([*_RULE_FIELDS, *ClusterAction])

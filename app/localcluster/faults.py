@@ -12,6 +12,8 @@ from typing import TypeGuard
 from app.localcluster.errors import shown, status_body
 
 MAX_DELAY_SECONDS = 300.0
+THROTTLED_RETRY_AFTER_SECONDS = 1
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 _REASONS: dict[int, tuple[str, str]] = {
     429: ("TooManyRequests", "Too many requests, please try again later."),
@@ -27,17 +29,21 @@ class InvalidFault(ValueError):
 
 @dataclass(frozen=True)
 class FailRequests:
-    """The next `count` API requests (whose path contains `path_contains`) get `status`."""
+    """The next `count` API requests (whose path contains `path_contains`, with `method` if
+    given) get `status`."""
 
     count: int = 1
     status: int = 503
     path_contains: str | None = None
+    method: str | None = None
 
     def __post_init__(self) -> None:
         problems = _count_problems(self.count)
         if not _is_int(self.status) or not 400 <= self.status <= 599:
             problems.append(f"status must be an integer from 400 to 599, got {shown(self.status)}")
-        _raise_if_any([*problems, *_path_problems(self.path_contains)])
+        _raise_if_any(
+            [*problems, *_path_problems(self.path_contains), *_method_problems(self.method)]
+        )
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,7 @@ class DelayRequests:
     seconds: float
     count: int = 1
     path_contains: str | None = None
+    method: str | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -56,7 +63,12 @@ class DelayRequests:
                 f"got {shown(self.seconds)}"
             )
         _raise_if_any(
-            [*problems, *_count_problems(self.count), *_path_problems(self.path_contains)]
+            [
+                *problems,
+                *_count_problems(self.count),
+                *_path_problems(self.path_contains),
+                *_method_problems(self.method),
+            ]
         )
 
 
@@ -83,6 +95,12 @@ def _path_problems(path_contains: object) -> list[str]:
     return [f"path_contains must be a string, got {shown(path_contains)}"]
 
 
+def _method_problems(method: object) -> list[str]:
+    if method is None or method in METHODS:
+        return []
+    return [f"method must be one of {', '.join(METHODS)}, got {shown(method)}"]
+
+
 def _raise_if_any(problems: list[str]) -> None:
     if problems:
         raise InvalidFault("; ".join(problems))
@@ -92,11 +110,16 @@ def _raise_if_any(problems: list[str]) -> None:
 class _Rule:
     remaining: int
     path_contains: str | None
+    method: str | None
     status: int | None = None
     delay: float = 0.0
 
-    def applies_to(self, path: str) -> bool:
-        return self.remaining > 0 and (self.path_contains is None or self.path_contains in path)
+    def applies_to(self, path: str, method: str | None) -> bool:
+        return (
+            self.remaining > 0
+            and (self.path_contains is None or self.path_contains in path)
+            and (self.method is None or self.method == method)
+        )
 
 
 @dataclass(frozen=True)
@@ -112,34 +135,49 @@ class Faults:
 
     def add(self, rule: FaultRule) -> None:
         if isinstance(rule, FailRequests):
-            active = _Rule(rule.count, rule.path_contains, status=rule.status)
+            active = _Rule(rule.count, rule.path_contains, rule.method, status=rule.status)
         else:
-            active = _Rule(rule.count, rule.path_contains, delay=float(rule.seconds))
+            active = _Rule(rule.count, rule.path_contains, rule.method, delay=float(rule.seconds))
         with self._lock:
             self._rules.append(active)
 
     def fail_requests(
-        self, count: int = 1, status: int = 503, path_contains: str | None = None
+        self,
+        count: int = 1,
+        status: int = 503,
+        path_contains: str | None = None,
+        method: str | None = None,
     ) -> None:
-        """The next `count` API requests (whose path contains `path_contains`) get `status`."""
-        self.add(FailRequests(count, status, path_contains))
+        """The next `count` API requests (whose path contains `path_contains`, with `method` if
+        given) get `status`."""
+        self.add(FailRequests(count, status, path_contains, method))
 
     def delay_requests(
-        self, seconds: float, count: int = 1, path_contains: str | None = None
+        self,
+        seconds: float,
+        count: int = 1,
+        path_contains: str | None = None,
+        method: str | None = None,
     ) -> None:
         """The next `count` matching API requests wait `seconds` before being served."""
-        self.add(DelayRequests(seconds, count, path_contains))
+        self.add(DelayRequests(seconds, count, path_contains, method))
+
+    def armed(self) -> int:
+        """How many rules still wait for requests to hit: 0 once every one has been taken (a
+        delayed request is then being held)."""
+        with self._lock:
+            return len(self._rules)
 
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()
 
-    def take(self, path: str) -> FaultDecision:
+    def take(self, path: str, method: str | None = None) -> FaultDecision:
         delay = 0.0
         status: int | None = None
         with self._lock:
             for rule in self._rules:
-                if not rule.applies_to(path):
+                if not rule.applies_to(path, method):
                     continue
                 if rule.status is not None and status is None:
                     status = rule.status
@@ -153,4 +191,13 @@ class Faults:
 
 def fault_status(code: int) -> dict[str, object]:
     reason, message = _REASONS.get(code, ("InternalError", f"injected fault (HTTP {code})"))
+    if code == 429:
+        details = {"retryAfterSeconds": THROTTLED_RETRY_AFTER_SECONDS}
+        return status_body(code, reason, message, details)
     return status_body(code, reason, message)
+
+
+def fault_headers(code: int) -> dict[str, str]:
+    """A throttled request is told when to come back, as the API server's priority and
+    fairness does."""
+    return {"Retry-After": str(THROTTLED_RETRY_AFTER_SECONDS)} if code == 429 else {}

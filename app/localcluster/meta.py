@@ -25,6 +25,11 @@ def now_micro() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def now_micro_whole_second() -> str:
+    """A MicroTime that orders consistently beside whole-second `metav1.Time`s of the same moment."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+
+
 def new_uid() -> str:
     return str(uuid.uuid4())
 

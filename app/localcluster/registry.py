@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -59,12 +60,14 @@ class DeleteOptions:
 
 
 class Registry:
-    def __init__(self, store: Store, max_events: int = 5000) -> None:
+    def __init__(
+        self, store: Store, max_events: int = 5000, namespaces: Sequence[str] = ()
+    ) -> None:
         self.store = store
         self.max_events = max_events
         self.lifecycle: PodLifecycle | None = None
         self._background: set[asyncio.Task[None]] = set()
-        for name in DEFAULT_NAMESPACES:
+        for name in dict.fromkeys((*DEFAULT_NAMESPACES, *namespaces)):
             self.create(NAMESPACES, "", {"metadata": {"name": name}})
 
     def create(self, resource: Resource, namespace: str, body: Object) -> Object:

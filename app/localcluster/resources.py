@@ -19,8 +19,12 @@ class Resource:
 NAMESPACES = Resource("namespaces", "Namespace", namespaced=False)
 PODS = Resource("pods", "Pod", namespaced=True)
 EVENTS = Resource("events", "Event", namespaced=True)
+NODES = Resource("nodes", "Node", namespaced=False)
+SERVICES = Resource("services", "Service", namespaced=True)
+# Served as a real cluster shows them, but fixed: the local cluster runs pods only.
+READ_ONLY = frozenset({NODES.name, SERVICES.name})
 
-RESOURCES: dict[str, Resource] = {r.name: r for r in (NAMESPACES, PODS, EVENTS)}
+RESOURCES: dict[str, Resource] = {r.name: r for r in (NAMESPACES, PODS, EVENTS, NODES, SERVICES)}
 
 API_RESOURCE_LIST = {
     "kind": "APIResourceList",
@@ -34,6 +38,14 @@ API_RESOURCE_LIST = {
             "kind": "Namespace",
             "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"],
             "shortNames": ["ns"],
+        },
+        {
+            "name": "nodes",
+            "singularName": "node",
+            "namespaced": False,
+            "kind": "Node",
+            "verbs": ["get", "list", "watch"],
+            "shortNames": ["no"],
         },
         {
             "name": "pods",
@@ -83,6 +95,15 @@ API_RESOURCE_LIST = {
                 "watch",
             ],
             "shortNames": ["ev"],
+        },
+        {
+            "name": "services",
+            "singularName": "service",
+            "namespaced": True,
+            "kind": "Service",
+            "verbs": ["get", "list", "watch"],
+            "shortNames": ["svc"],
+            "categories": ["all"],
         },
     ],
 }

@@ -6,6 +6,7 @@ import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -23,22 +24,65 @@ class NoCommandError(Exception):
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class ImageConfig:
+    """What an image's config says to run: ENTRYPOINT, then CMD unless the pod gives `args`."""
+
+    entrypoint: tuple[str, ...] = ()
+    cmd: tuple[str, ...] = ()
+
+
+# Official images that have no ENTRYPOINT, so a pod's `args` are the whole argv (as `kubectl run
+# t --image=busybox -- sh -c 'echo hi'` expects); their CMD runs when there are no args either.
+KNOWN_IMAGES: Mapping[str, ImageConfig] = {
+    "busybox": ImageConfig(cmd=("sh",)),
+    "alpine": ImageConfig(cmd=("/bin/sh",)),
+    "debian": ImageConfig(cmd=("bash",)),
+    "ubuntu": ImageConfig(cmd=("/bin/bash",)),
+    "python": ImageConfig(cmd=("python3",)),
+}
+
+
 def resolve_command(container: Object, image_commands: ImageCommands) -> list[str]:
-    """`command` + `args`; without a `command`, the longest `image_commands` key prefixing the image
-    supplies the entrypoint (e.g. {"patrol/checker": ["python", "-m", "checker"]})."""
+    """The argv of a container, as a container runtime builds it: `command` replaces the image's
+    ENTRYPOINT and `args` its CMD. The image config comes from `image_commands` (the longest key
+    prefixing the image is its ENTRYPOINT, e.g. {"patrol/checker": ["python", "-m", "checker"]}),
+    else from `KNOWN_IMAGES`."""
     command = list(container.get("command") or [])
     args = list(container.get("args") or [])
-    if not command:
-        image = container["image"]
-        matches = [prefix for prefix in image_commands if image.startswith(prefix)]
-        if not matches:
-            raise NoCommandError(
-                f'no command specified and image "{image}" has no entry in the local cluster\'s image_commands'
-            )
-        command = list(image_commands[max(matches, key=len)])
-    if not command and not args:
-        raise NoCommandError(f'no command specified for image "{container["image"]}"')
-    return command + args
+    if command:
+        return command + args
+    image = container["image"]
+    config = _image_config(image, image_commands)
+    if config is None:
+        raise NoCommandError(
+            f'no command specified and image "{image}" is not known to the local cluster: give the '
+            "container a command, or map the image in its image_commands"
+        )
+    argv = [*config.entrypoint, *(args or config.cmd)]
+    if not argv:
+        raise NoCommandError(f'no command specified for image "{image}"')
+    return argv
+
+
+def _image_config(image: str, image_commands: ImageCommands) -> ImageConfig | None:
+    matches = [prefix for prefix in image_commands if image.startswith(prefix)]
+    if matches:
+        return ImageConfig(entrypoint=tuple(image_commands[max(matches, key=len)]))
+    return KNOWN_IMAGES.get(_official_name(image))
+
+
+def _official_name(image: str) -> str:
+    """`busybox`, `busybox:1.36`, `docker.io/library/busybox@sha256:…` → `busybox`; images from
+    other registries or namespaces are not official images and give ''."""
+    name = image.split("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    if ":" in last:
+        name = name[: len(name) - len(last)] + last.split(":", 1)[0]
+    for prefix in ("docker.io/library/", "index.docker.io/library/", "library/"):
+        if name.startswith(prefix):
+            return name.removeprefix(prefix)
+    return name if "/" not in name else ""
 
 
 def expand(text: str, env: Mapping[str, str]) -> str:

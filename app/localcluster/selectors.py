@@ -151,6 +151,11 @@ FIELD_LABELS: dict[str, dict[str, FieldGetter]] = {
         "metadata.name": _path("metadata", "name"),
         "status.phase": _path("status", "phase"),
     },
+    "services": dict(_COMMON_FIELDS),
+    "nodes": {
+        "metadata.name": _path("metadata", "name"),
+        "spec.unschedulable": _path("spec", "unschedulable", default="false"),
+    },
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import socket
@@ -28,6 +29,17 @@ from app.owned_directories import make_owned_directory, remove_stale_directories
 T = TypeVar("T")
 
 SERVING_FILES_PREFIX = "patrol-local-cluster-"
+
+
+class _QuietNonWebsocketUpgrades(logging.Filter):
+    """kubectl's SPDY fallback for exec and port-forward is answered with a clear 400; uvicorn's
+    own warning about the upgrade header says nothing more and alarms whoever reads the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "Unsupported upgrade request."
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietNonWebsocketUpgrades())
 
 
 class _Server(uvicorn.Server):
@@ -78,7 +90,11 @@ class LocalCluster:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind((host, port))
+        try:
+            sock.bind((host, port))
+        except OSError:
+            sock.close()
+            raise
         self._socket = sock
         bound_host, bound_port = sock.getsockname()[:2]
         self.url = f"{'https' if self.tls else 'http'}://{bound_host}:{bound_port}"
@@ -88,7 +104,7 @@ class LocalCluster:
             lifespan="off",
             log_level="warning",
             access_log=False,
-            ws="none",
+            ws="websockets-sansio",
             timeout_graceful_shutdown=2,
             ssl_certfile=serving_files[0] if serving_files else None,
             ssl_keyfile=serving_files[1] if serving_files else None,

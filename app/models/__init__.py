@@ -19,6 +19,7 @@ from app.models.alerting import (
 from app.models.check import Check, CheckCluster
 from app.models.cluster import Cluster, ConnectionKind
 from app.models.history import CheckStatus, Event, EventKind
+from app.models.rollup import RunRollup, RunRollupBin
 from app.models.run import FailureReason, Run, RunEvent, RunLog, RunStatus, RunTrigger
 from app.models.schedule import CheckSchedule
 from app.models.shared_setting import SharedSetting
@@ -49,6 +50,8 @@ __all__ = [
     "Run",
     "RunEvent",
     "RunLog",
+    "RunRollup",
+    "RunRollupBin",
     "RunStatus",
     "RunTrigger",
     "SharedSetting",

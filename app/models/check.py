@@ -44,6 +44,11 @@ class Check(SQLModel, table=True):
     run_interval_seconds: float | None = None
     timeout_seconds: float
     enabled: bool = True
+    # Where `patrol apply` read it from (a file, a directory or a name the caller chose); None
+    # for checks made through the API. `apply --prune` deletes only checks of its own source.
+    source: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(1024), nullable=True, index=True)
+    )
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))

@@ -9,4 +9,8 @@ The transaction rule, followed everywhere:
   holds a transaction open across a call to Kubernetes.
 - The GraphQL layer is a use case's caller that opens `session_factory.begin()` around one
   mutation; the error raised inside rolls it back.
+- Whoever commits a transaction that appended to the event log (`history`, through `run_state`
+  or directly) then calls `EventNudges.events_appended()` (`app/services/ports.py`; the GraphQL
+  layer through its dispatcher): readers of the log, such as live updates, wake up at once
+  instead of at their next poll.
 """

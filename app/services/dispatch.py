@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from app.adapters.broker import SCHEDULES_CHANGED, Nudges, nudges, publish
 from app.adapters.queue import JobQueue
 from app.services.followups import enqueue_launch
+from app.services.ports import EventNudges
 
 
 class Dispatcher(Protocol):
@@ -20,11 +21,14 @@ class Dispatcher(Protocol):
 
     async def runs_created(self, run_ids: Sequence[uuid.UUID]) -> None: ...
 
+    def events_appended(self) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class QueueDispatcher:
     queue: JobQueue
     redis: Redis
+    nudges: EventNudges
 
     async def schedules_changed(self) -> None:
         # Only a nudge: schedulers re-read due times within a second anyway.
@@ -34,6 +38,9 @@ class QueueDispatcher:
         for run_id in run_ids:
             await enqueue_launch(self.queue, run_id)
 
+    def events_appended(self) -> None:
+        self.nudges.events_appended()
+
 
 class DatabaseOnly:
     """For callers without a queue (schema tests): runs stay pending until a reconciler sees them."""
@@ -42,6 +49,9 @@ class DatabaseOnly:
         return None
 
     async def runs_created(self, run_ids: Sequence[uuid.UUID]) -> None:
+        return None
+
+    def events_appended(self) -> None:
         return None
 
 

@@ -17,7 +17,7 @@ from app.logging import get_logger
 from app.models import Cluster, Run, RunEvent, RunLog
 from app.models.columns import utcnow
 from app.services import run_state
-from app.services.ports import Execution
+from app.services.ports import EventNudges, Execution
 from app.services.run_context import run_with_context
 
 log = get_logger(__name__)
@@ -26,10 +26,11 @@ LOG_TAIL_LINES = 2000
 
 async def runs_awaiting_finalize(
     session: AsyncSession, *, decided_before: datetime, limit: int
-) -> list[uuid.UUID]:
-    """Decided runs whose logs, events and pod are still to be dealt with."""
+) -> list[tuple[uuid.UUID, datetime]]:
+    """Decided runs whose logs, events and pod are still to be dealt with, with when each was
+    decided."""
     rows = await session.exec(
-        select(Run.id)
+        select(Run.id, Run.finished_at)
         .where(
             col(Run.finalized_at).is_(None),
             col(Run.finished_at) <= decided_before,
@@ -37,7 +38,7 @@ async def runs_awaiting_finalize(
         .order_by(col(Run.finished_at))
         .limit(limit)
     )
-    return list(rows.all())
+    return [(run_id, finished_at) for run_id, finished_at in rows.all() if finished_at]
 
 
 async def run_to_finalize(session: AsyncSession, run_id: uuid.UUID) -> tuple[Run, Cluster] | None:
@@ -99,9 +100,11 @@ async def store_capture(
     logs: dict[str, tuple[str, bool]],
     events: list[dict[str, Any]],
     *,
+    nudges: EventNudges,
     now: datetime | None = None,
 ) -> bool:
-    """Store logs and events and mark the run finalized; False if another worker did it first."""
+    """Store logs and events and mark the run finalized; False if another worker did it first.
+    Commits."""
     now = now or utcnow()
     if not await run_state.mark_finalized(session, run.id, node_name=_node(pod), now=now):
         await session.rollback()
@@ -129,6 +132,7 @@ async def store_capture(
             ],
         )
     await session.commit()
+    nudges.events_appended()
     return True
 
 
@@ -214,7 +218,7 @@ async def finalize(runtime: Execution, run_id: uuid.UUID, *, attempt: int) -> Fi
     if should_wait_for_exit(run.status, phase, run.finished_at, utcnow()):
         return Finalized.WAIT_FOR_EXIT
     async with runtime.session_factory() as session:
-        stored = await store_capture(session, run, pod, logs, events)
+        stored = await store_capture(session, run, pod, logs, events, nudges=runtime.event_nudges)
     if not stored:
         return Finalized.NOT_NEEDED
     if client is not None and run.pod_name and run.pod_namespace:

@@ -1,6 +1,6 @@
 """The durable record of what happened: each check's status per cluster and the event log, written
 in the transaction that made it happen. Building blocks: they take the caller's session and never
-commit (see `app/services/__init__.py`)."""
+commit; a caller that commits events then nudges their readers (see `app/services/__init__.py`)."""
 
 from __future__ import annotations
 

@@ -14,12 +14,12 @@ from app.domain.manifest import PodLaunch, build_pod_manifest, pod_name, reporti
 from app.domain.run_lifecycle import EXECUTION, FailureReason, execution_error
 from app.keyring import Keyring
 from app.logging import get_logger
-from app.metrics import RUNS_LAUNCHED
-from app.models import Check, Cluster, Run, RunStatus
+from app.metrics import RUNS_LAUNCHED, SCHEDULER_LAG
+from app.models import Check, Cluster, Run, RunStatus, RunTrigger
 from app.models.columns import utcnow
 from app.services import run_state
 from app.services.followups import enqueue_finalize
-from app.services.ports import Execution
+from app.services.ports import EventNudges, Execution
 from app.services.report_identity import report_secret
 from app.services.run_context import run_with_context
 
@@ -41,6 +41,7 @@ async def start_run(
     public_url: str,
     keyring: Keyring,
     now: datetime,
+    nudges: EventNudges,
 ) -> LaunchPlan | None:
     """Move a pending run to running (CAS) and return what to create; None if it is not pending.
 
@@ -64,6 +65,7 @@ async def start_run(
         await session.commit()
         if not started:
             return None
+        nudges.events_appended()
         run.status, run.started_at, run.deadline_at = RunStatus.RUNNING, now, deadline
         run.pod_name, run.pod_namespace = name, check.namespace
     assert run.deadline_at is not None
@@ -95,7 +97,12 @@ async def create_pod(client: ClusterClient, plan: LaunchPlan) -> dict[str, objec
 
 
 async def fail_launch(
-    session: AsyncSession, run_id: uuid.UUID, error: KubeError, *, now: datetime
+    session: AsyncSession,
+    run_id: uuid.UUID,
+    error: KubeError,
+    *,
+    now: datetime,
+    nudges: EventNudges,
 ) -> bool:
     """Decide a run whose pod cannot be created. Commits."""
     reason = (
@@ -108,6 +115,7 @@ async def fail_launch(
     await session.commit()
     if decided is None:
         return False
+    nudges.events_appended()
     run_state.announce([decided])
     return True
 
@@ -119,7 +127,14 @@ class LaunchResult(enum.Enum):
     FAILED = "failed"
 
 
-async def launch(runtime: Execution, run_id: uuid.UUID, *, retry_in: float) -> LaunchResult:
+@dataclass(frozen=True, slots=True)
+class LaunchAttempt:
+    result: LaunchResult
+    # For RETRY: seconds to wait first, at least what a throttling API server asked for.
+    retry_in: float = 0.0
+
+
+async def launch(runtime: Execution, run_id: uuid.UUID, *, retry_in: float) -> LaunchAttempt:
     """Start the run and create its pod. Safe to repeat: a second call finds the run started
     and, at most, the pod already there."""
     async with runtime.session_factory() as session:
@@ -129,22 +144,31 @@ async def launch(runtime: Execution, run_id: uuid.UUID, *, retry_in: float) -> L
             public_url=runtime.require_public_url(),
             keyring=runtime.keyring,
             now=utcnow(),
+            nudges=runtime.event_nudges,
         )
     if plan is None:
-        return LaunchResult.NOT_PENDING
+        return LaunchAttempt(LaunchResult.NOT_PENDING)
     deadline = plan.run.deadline_at
     assert deadline is not None
     try:
         await create_pod(runtime.kube.client(plan.cluster), plan)
     except KubeError as error:
-        if error.transient and utcnow() + timedelta(seconds=retry_in) < deadline:
-            log.warning("pod creation failed; retrying", run_id=str(run_id), error=str(error))
-            return LaunchResult.RETRY
+        pause = max(retry_in, error.retry_after or 0.0)
+        if error.transient and utcnow() + timedelta(seconds=pause) < deadline:
+            log.warning(
+                "pod creation failed; retrying",
+                run_id=str(run_id),
+                error=str(error),
+                retry_in_seconds=pause,
+            )
+            return LaunchAttempt(LaunchResult.RETRY, pause)
         async with runtime.session_factory() as session:
-            if await fail_launch(session, run_id, error, now=utcnow()):
+            if await fail_launch(session, run_id, error, now=utcnow(), nudges=runtime.event_nudges):
                 await enqueue_finalize(runtime.queue, run_id)
         log.warning("pod creation failed", run_id=str(run_id), error=str(error))
-        return LaunchResult.FAILED
+        return LaunchAttempt(LaunchResult.FAILED)
     RUNS_LAUNCHED.labels(trigger=plan.run.trigger.value).inc()
+    if plan.run.trigger is RunTrigger.SCHEDULE:
+        SCHEDULER_LAG.observe(max(0.0, (utcnow() - plan.run.scheduled_at).total_seconds()))
     log.info("run launched", run_id=str(run_id), check=plan.check.name, cluster=plan.cluster.name)
-    return LaunchResult.LAUNCHED
+    return LaunchAttempt(LaunchResult.LAUNCHED)

@@ -12,7 +12,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from app.models import Check, CheckCluster, Cluster, Run, RunStatus, RunTrigger
+from app.models import Check, CheckCluster, Cluster, FailureReason, Run, RunStatus, RunTrigger
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,13 +35,35 @@ class CheckKey:
 
 @dataclass(frozen=True, kw_only=True)
 class RunFilter:
+    """What `runs` lists and `runUpdates` streams: `_filter_runs` in SQL, `admits` in memory."""
+
     check_id: uuid.UUID | None = None
     cluster_id: uuid.UUID | None = None
     statuses: list[RunStatus] = field(default_factory=list)
     trigger: RunTrigger | None = None
+    # Any of these (empty: all).
+    failure_reasons: list[FailureReason] = field(default_factory=list)
     # On scheduled_at: since inclusive, until exclusive.
     since: datetime | None = None
     until: datetime | None = None
+
+    def admits(
+        self,
+        *,
+        check_id: uuid.UUID,
+        cluster_id: uuid.UUID,
+        status: RunStatus,
+        trigger: RunTrigger,
+        scheduled_at: datetime,
+    ) -> bool:
+        return (
+            (self.check_id is None or check_id == self.check_id)
+            and (self.cluster_id is None or cluster_id == self.cluster_id)
+            and (not self.statuses or status in self.statuses)
+            and (self.trigger is None or trigger == self.trigger)
+            and (self.since is None or scheduled_at >= self.since)
+            and (self.until is None or scheduled_at < self.until)
+        )
 
 
 @dataclass(frozen=True)
@@ -54,7 +76,7 @@ async def list_checks(
     session: AsyncSession, where: CheckFilter, *, limit: int, after: CheckKey | None = None
 ) -> list[Check]:
     """Checks ordered by (namespace, name, id), starting after `after`."""
-    query = _filter_checks(select(Check), where)
+    query = filter_checks(select(Check), where)
     if after is not None:
         query = query.where(
             sa.tuple_(col(Check.namespace), col(Check.name), col(Check.id))
@@ -69,7 +91,7 @@ async def list_checks(
 
 
 async def count_checks(session: AsyncSession, where: CheckFilter) -> int:
-    query = _filter_checks(select(func.count()).select_from(Check), where)
+    query = filter_checks(select(func.count()).select_from(Check), where)
     return int((await session.exec(query)).one())
 
 
@@ -94,7 +116,7 @@ async def count_runs(session: AsyncSession, where: RunFilter) -> int:
     return int((await session.exec(query)).one())
 
 
-def _filter_checks(query: SelectOfScalar[Any], where: CheckFilter) -> SelectOfScalar[Any]:
+def filter_checks(query: SelectOfScalar[Any], where: CheckFilter) -> SelectOfScalar[Any]:
     if where.cluster_id is not None:
         query = query.where(
             col(Check.id).in_(
@@ -131,6 +153,8 @@ def _filter_runs(query: SelectOfScalar[Any], where: RunFilter) -> SelectOfScalar
         query = query.where(col(Run.status).in_(where.statuses))
     if where.trigger is not None:
         query = query.where(Run.trigger == where.trigger)
+    if where.failure_reasons:
+        query = query.where(col(Run.failure_reason).in_(where.failure_reasons))
     if where.since is not None:
         query = query.where(col(Run.scheduled_at) >= where.since)
     if where.until is not None:

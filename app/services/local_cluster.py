@@ -20,6 +20,10 @@ KUBERHEALTHY_IMAGE_EQUIVALENTS: dict[str, list[str]] = {
     "kuberhealthy/dns-resolution-check": ["python", "-m", "app.checkers.dns"],
 }
 
+# Where Kuberhealthy's checks and their examples run: present from the start, as on a cluster
+# with Kuberhealthy installed.
+KUBERHEALTHY_NAMESPACES = ("kuberhealthy", "kube-system", "default")
+
 
 async def register_local_cluster(
     session: AsyncSession,

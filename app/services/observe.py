@@ -27,7 +27,7 @@ from app.models import Cluster
 from app.models.columns import utcnow
 from app.services import run_state
 from app.services.followups import enqueue_exit_check, enqueue_finalize
-from app.services.ports import Execution
+from app.services.ports import EventNudges, Execution
 from app.services.run_context import run_with_context
 
 __all__ = [
@@ -65,14 +65,16 @@ async def observe_pod(
     pod: dict[str, Any],
     *,
     now: datetime,
+    nudges: EventNudges,
     ip_recorded: bool = False,
 ) -> Followup:
     """A use case: it commits what it wrote."""
     if event_type == "DELETED":
-        return await _decide(session, run_id, pod_deleted(), now)
+        return await _decide(session, run_id, pod_deleted(), now, nudges)
     problem = pod_problem(pod)
     if problem is not None:
-        return await _decide(session, run_id, execution_error(problem.reason, problem.message), now)
+        outcome = execution_error(problem.reason, problem.message)
+        return await _decide(session, run_id, outcome, now, nudges)
     ip = pod_ip(pod)
     if ip and not ip_recorded:
         await run_state.record_pod_location(session, run_id, pod_ip=ip, node_name=node_name(pod))
@@ -83,29 +85,36 @@ async def observe_pod(
 
 
 async def decide_exited_without_report(
-    session: AsyncSession, run_id: uuid.UUID, pod: dict[str, Any] | None, *, now: datetime
+    session: AsyncSession,
+    run_id: uuid.UUID,
+    pod: dict[str, Any] | None,
+    *,
+    now: datetime,
+    nudges: EventNudges,
 ) -> bool:
     """After the exit grace: the pod ended and no report decided the run. Commits."""
     ended = pod_exit(pod) if pod is not None else None
     outcome = exited_without_report(
         ended.exit_code if ended else None, ended.reason if ended else None
     )
-    return await _decided(session, run_id, outcome, now)
+    return await _decided(session, run_id, outcome, now, nudges)
 
 
 async def _decide(
-    session: AsyncSession, run_id: uuid.UUID, outcome: Outcome, now: datetime
+    session: AsyncSession, run_id: uuid.UUID, outcome: Outcome, now: datetime, nudges: EventNudges
 ) -> Followup:
-    return Followup.FINALIZE if await _decided(session, run_id, outcome, now) else Followup.NONE
+    decided = await _decided(session, run_id, outcome, now, nudges)
+    return Followup.FINALIZE if decided else Followup.NONE
 
 
 async def _decided(
-    session: AsyncSession, run_id: uuid.UUID, outcome: Outcome, now: datetime
+    session: AsyncSession, run_id: uuid.UUID, outcome: Outcome, now: datetime, nudges: EventNudges
 ) -> bool:
     decided = await run_state.decide_one(session, run_id, outcome, EXECUTION, now=now)
     await session.commit()
     if decided is None:
         return False
+    nudges.events_appended()
     run_state.announce([decided])
     return True
 
@@ -124,9 +133,12 @@ class PodObserver:
     restarts of the watch: the fresh list after a failure is compared with the pods it knew, and
     a pod that vanished meanwhile counts as deleted, as Kubernetes informers do."""
 
-    def __init__(self, session_factory: SessionFactory, queue: JobQueue) -> None:
+    def __init__(
+        self, session_factory: SessionFactory, queue: JobQueue, nudges: EventNudges
+    ) -> None:
         self._session_factory = session_factory
         self._queue = queue
+        self._nudges = nudges
         self._memos: dict[uuid.UUID, PodMemo] = {}
 
     async def relisted(self, pods: list[dict[str, Any]]) -> None:
@@ -150,7 +162,13 @@ class PodObserver:
             return
         async with self._session_factory() as session:
             followup = await observe_pod(
-                session, run_id, event_type, pod, now=utcnow(), ip_recorded=memo.ip_recorded
+                session,
+                run_id,
+                event_type,
+                pod,
+                now=utcnow(),
+                nudges=self._nudges,
+                ip_recorded=memo.ip_recorded,
             )
         # Remember only what is done: after a failure the same pod is observed again.
         if deleted:
@@ -192,7 +210,9 @@ async def settle_exit(runtime: Execution, run_id: uuid.UUID) -> bool:
     # No transaction stays open across a Kubernetes call.
     pod = await runtime.kube.client(cluster).get_pod(run.pod_namespace, run.pod_name)
     async with runtime.session_factory() as session:
-        decided = await decide_exited_without_report(session, run_id, pod, now=utcnow())
+        decided = await decide_exited_without_report(
+            session, run_id, pod, now=utcnow(), nudges=runtime.event_nudges
+        )
     if decided:
         await enqueue_finalize(runtime.queue, run_id)
     return decided

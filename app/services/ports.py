@@ -12,6 +12,13 @@ from app.keyring import Keyring
 from app.settings import Settings
 
 
+class EventNudges(Protocol):
+    def events_appended(self) -> None:
+        """Call after a commit that appended to the event log: wakes its readers. It never
+        waits and never fails; a nudge that is lost only delays them (they also poll)."""
+        ...
+
+
 class Execution(Protocol):
     @property
     def settings(self) -> Settings: ...
@@ -29,5 +36,8 @@ class Execution(Protocol):
 
     @property
     def keyring(self) -> Keyring: ...
+
+    @property
+    def event_nudges(self) -> EventNudges: ...
 
     def require_public_url(self) -> str: ...

@@ -21,13 +21,13 @@ from app.services import run_state
 from app.services.followups import enqueue_launch
 from app.services.lookups import all_clusters
 from app.services.observe import run_id_of
-from app.services.ports import Execution
+from app.services.ports import EventNudges, Execution
 
 log = get_logger(__name__)
 
 
 async def time_out_overdue_runs(
-    session: AsyncSession, *, now: datetime, limit: int = 500
+    session: AsyncSession, *, now: datetime, nudges: EventNudges, limit: int = 500
 ) -> list[uuid.UUID]:
     """Decide `timed_out` for every running run whose deadline has passed with no report.
     A use case: it commits."""
@@ -40,6 +40,8 @@ async def time_out_overdue_runs(
     decisions = [(run_id, timed_out(namespace, name)) for run_id, namespace, name in overdue.all()]
     decided = await run_state.decide(session, decisions, DEADLINE, now=now)
     await session.commit()
+    if decided:
+        nudges.events_appended()
     run_state.announce(decided)
     return [run.run_id for run in decided]
 

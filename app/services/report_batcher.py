@@ -10,6 +10,7 @@ from app.db import SessionFactory
 from app.domain.report import Report
 from app.logging import get_logger
 from app.models.columns import utcnow
+from app.services.ports import EventNudges
 from app.services.reports import ReportResult, record_reports
 
 log = get_logger(__name__)
@@ -25,8 +26,9 @@ class ReportBatcher:
     so under load the cost of a commit is shared; alone, a report is committed at once. A run
     reported in two batches at once is still decided once: each batch's update is conditional."""
 
-    def __init__(self, session_factory: SessionFactory) -> None:
+    def __init__(self, session_factory: SessionFactory, nudges: EventNudges) -> None:
         self._session_factory = session_factory
+        self._nudges = nudges
         self._queue: asyncio.Queue[Pending] = asyncio.Queue()
         self._free_committers = 0
 
@@ -66,7 +68,10 @@ class ReportBatcher:
         try:
             async with self._session_factory() as session:
                 results = await record_reports(
-                    session, [(run_id, report) for run_id, report, _ in batch], now=utcnow()
+                    session,
+                    [(run_id, report) for run_id, report, _ in batch],
+                    now=utcnow(),
+                    nudges=self._nudges,
                 )
         except Exception as error:
             log.exception("recording reports failed", reports=len(batch))

@@ -3,6 +3,7 @@ Every refusal is counted and logged here, once, and never with the report's secr
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
 
@@ -11,7 +12,7 @@ from app.domain.report import InvalidReport, parse_report
 from app.domain.report_identity import IpFallback, ReportClaims, Unidentified
 from app.keyring import Keyring
 from app.logging import get_logger
-from app.metrics import REPORTS
+from app.metrics import REPORT_LATENCY, REPORTS
 from app.services.report_batcher import ReportBatcher
 from app.services.report_identity import identify_report
 from app.services.reports import ReportResult, Verdict
@@ -28,8 +29,10 @@ class ReportIntake:
     batcher: ReportBatcher
 
     async def receive(self, claims: ReportClaims, body: AsyncIterable[bytes]) -> ReportResult:
+        started = time.perf_counter()
         result = await self._settle(claims, body)
         REPORTS.labels(result=result.verdict.value).inc()
+        REPORT_LATENCY.labels(result=result.verdict.value).observe(time.perf_counter() - started)
         if result.verdict is not Verdict.ACCEPTED:
             log.info(
                 "report refused",

@@ -17,6 +17,7 @@ from app.domain.report import Report
 from app.domain.run_lifecycle import REPORT, Refusal, check_failed, report_refusal, succeeded
 from app.models import Run, RunStatus
 from app.services import run_state
+from app.services.ports import EventNudges
 
 
 class Verdict(enum.Enum):
@@ -40,7 +41,11 @@ class ReportResult:
 
 
 async def record_reports(
-    session: AsyncSession, reports: Sequence[tuple[uuid.UUID, Report]], *, now: datetime
+    session: AsyncSession,
+    reports: Sequence[tuple[uuid.UUID, Report]],
+    *,
+    now: datetime,
+    nudges: EventNudges,
 ) -> list[ReportResult]:
     """Decide many runs in one transaction; results come back in the order of `reports`.
 
@@ -56,6 +61,8 @@ async def record_reports(
     ]
     decided_runs = await run_state.decide(session, decisions, REPORT, now=now)
     await session.commit()
+    if decided_runs:
+        nudges.events_appended()
     run_state.announce(decided_runs)
     decided = {run.run_id for run in decided_runs}
     refused = [run_id for run_id in winners if run_id not in decided]

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.domain.check_status import CheckHealth, health_of
 from app.domain.run_lifecycle import (
     START,
     DeadlineGuard,
@@ -30,9 +31,14 @@ from app.domain.run_lifecycle import (
     RunTrigger,
 )
 from app.logging import get_logger
-from app.metrics import RUNS_DECIDED
+from app.metrics import (
+    KH_CHECK_FAILURE,
+    KH_CHECK_RUN_DURATION,
+    KH_CHECK_SUCCESS,
+    RUNS_DECIDED,
+)
 from app.models import Check, Cluster, EventKind, Run
-from app.services import history
+from app.services import history, rollups
 from app.services.history import RunFacts
 
 log = get_logger(__name__)
@@ -137,7 +143,9 @@ async def decide(
     if not decided:
         return []
     runs = await _decided_runs(session, decided)
-    await history.record_decisions(session, [run.facts for run in runs], now=now)
+    facts = [run.facts for run in runs]
+    await history.record_decisions(session, facts, now=now)
+    await rollups.record(session, facts)
     return runs
 
 
@@ -236,6 +244,7 @@ def announce(decided: Iterable[DecidedRun]) -> None:
     for run in decided:
         RUNS_DECIDED.labels(status=run.status.value).inc()
         duration = run.duration
+        _count_for_kuberhealthy(run, duration)
         log.info(
             "run decided",
             run_id=str(run.run_id),
@@ -246,3 +255,14 @@ def announce(decided: Iterable[DecidedRun]) -> None:
             reason=run.facts.failure_reason.value if run.facts.failure_reason else None,
             duration_seconds=None if duration is None else round(duration.total_seconds(), 3),
         )
+
+
+def _count_for_kuberhealthy(run: DecidedRun, duration: timedelta | None) -> None:
+    health = health_of(run.status)
+    if health is None:
+        return
+    namespace = run.check.partition("/")[0]
+    labels = {"check": run.check, "namespace": namespace, "cluster": run.cluster}
+    (KH_CHECK_SUCCESS if health is CheckHealth.PASSING else KH_CHECK_FAILURE).labels(**labels).inc()
+    if duration is not None:
+        KH_CHECK_RUN_DURATION.labels(**labels).observe(duration.total_seconds())

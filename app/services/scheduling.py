@@ -16,6 +16,7 @@ from app.domain.schedule import decide_slot, first_due
 from app.metrics import SCHEDULE_SLOTS_SKIPPED
 from app.models import Check, CheckCluster, CheckSchedule, Run, RunStatus, RunTrigger
 from app.services import run_state
+from app.services.ports import EventNudges
 
 
 async def sync_check_schedule(session: AsyncSession, check: Check, *, now: datetime) -> None:
@@ -77,7 +78,7 @@ async def next_due_time(session: AsyncSession) -> datetime | None:
 
 
 async def claim_due_slots(
-    session: AsyncSession, slots: list[DueSlot], *, now: datetime
+    session: AsyncSession, slots: list[DueSlot], *, now: datetime, nudges: EventNudges
 ) -> list[Run]:
     """Advance each due schedule past its slot and create the slot's run, all in one transaction.
 
@@ -147,4 +148,6 @@ async def claim_due_slots(
         # and the next pass claims them again (and skips the one now in flight).
         await session.rollback()
         return []
+    if runs:
+        nudges.events_appended()
     return runs

@@ -6,15 +6,21 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
+
 from app.db import SessionFactory
+from app.domain.check_status import CheckHealth
+from app.domain.rollup import RollupStep, bucket_start
 from app.models import (
     Check,
     CheckCluster,
+    CheckStatus,
     Cluster,
     ConnectionKind,
     Run,
     RunEvent,
     RunLog,
+    RunRollup,
     RunStatus,
     RunTrigger,
 )
@@ -96,3 +102,49 @@ async def seed_run_details(session_factory: SessionFactory, run_id: uuid.UUID) -
                 ),
             ]
         )
+
+
+async def seed_dashboard(
+    session_factory: SessionFactory, *, checks: int, clusters: int = 3, now: datetime
+) -> None:
+    """`checks` checks in each of `clusters` clusters, each with a status and this hour's and
+    today's rollups (9 runs, 8 successes, all this hour), written in bulk."""
+    cluster_rows = [
+        Cluster(name=f"dash-{n}", connection_kind=ConnectionKind.LOCAL) for n in range(clusters)
+    ]
+    check_rows = [
+        Check(name=f"check-{n:05d}", namespace="dash", pod_spec=POD_SPEC, timeout_seconds=30)
+        for n in range(checks)
+    ]
+    pairs = [(check.id, cluster.id) for check in check_rows for cluster in cluster_rows]
+    rows: list[tuple[type[Any], list[Any]]] = [
+        (Cluster, cluster_rows),
+        (Check, check_rows),
+        (CheckCluster, [CheckCluster(check_id=c, cluster_id=k) for c, k in pairs]),
+        (
+            CheckStatus,
+            [
+                CheckStatus(check_id=c, cluster_id=k, status=CheckHealth.PASSING, since=now)
+                for c, k in pairs
+            ],
+        ),
+        (
+            RunRollup,
+            [
+                RunRollup(
+                    check_id=c,
+                    cluster_id=k,
+                    step=step,
+                    bucket_start=bucket_start(now, step),
+                    runs=9,
+                    successes=8,
+                    failures=1,
+                )
+                for c, k in pairs
+                for step in RollupStep
+            ],
+        ),
+    ]
+    async with session_factory.begin() as session:
+        for table, models in rows:
+            await session.exec(sa.insert(table), params=[model.model_dump() for model in models])

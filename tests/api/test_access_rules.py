@@ -18,6 +18,7 @@ EXPECTED_ROLES = {
         "runs": Role.VIEWER,
         "run": Role.VIEWER,
         "me": Role.VIEWER,
+        "statusSummary": Role.VIEWER,
         "apiTokens": Role.ADMIN,
         "auditLog": Role.ADMIN,
         "channels": Role.VIEWER,
@@ -25,6 +26,7 @@ EXPECTED_ROLES = {
         "silences": Role.VIEWER,
         "alerts": Role.VIEWER,
         "alert": Role.VIEWER,
+        "kuberhealthyManifests": Role.VIEWER,
     },
     "Mutation": {
         "createCluster": Role.ADMIN,
@@ -50,6 +52,12 @@ EXPECTED_ROLES = {
         "commentAlert": Role.EDITOR,
         "createApiToken": Role.ADMIN,
         "revokeApiToken": Role.ADMIN,
+        "applyManifests": Role.EDITOR,
+    },
+    "Subscription": {
+        "runUpdates": Role.VIEWER,
+        "checkStatusChanged": Role.VIEWER,
+        "alertUpdates": Role.VIEWER,
     },
 }
 

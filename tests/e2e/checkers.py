@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 # Reports OK with no kh-run-uuid header, to KH_REPORTING_URL exactly as injected (old clients).
@@ -42,3 +43,21 @@ def python_script(script: str, **env: Any) -> dict[str, Any]:
             }
         ]
     }
+
+
+def gated_checker(gate: Path, *, report: bool) -> dict[str, Any]:
+    """Waits until `gate` exists, then reports OK with Patrol's client (which retries what may
+    be transient) or, without `report`, exits 3 unreported: a run whose end the test decides.
+    The gate's path is in the command line, to find the checker's process by."""
+    ending = (
+        "from app.checkers.client import report_success\nreport_success()"
+        if report
+        else "sys.exit(3)"
+    )
+    script = (
+        "import os, sys, time\n"
+        f"while not os.path.exists({str(gate)!r}):\n"
+        "    time.sleep(0.05)\n"
+        f"{ending}\n"
+    )
+    return python_script(script)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -29,25 +30,35 @@ class Serve:
         await self.process.wait()
 
 
-@asynccontextmanager
-async def patrol_serve(data_dir: Path, port: int) -> AsyncIterator[Serve]:
-    """A running `patrol serve`, stopped with SIGTERM at the end unless it was killed; the admin
-    token the first start created is in data_dir/admin.token."""
+def serve_environment(data_dir: Path, port: int, *, public_url: bool = True) -> dict[str, str]:
+    """This environment without its PATROL_ settings, plus the data directory and port (and the
+    public URL, unless `public_url` is False: then Patrol must find it by itself)."""
     environment = {key: value for key, value in os.environ.items() if not key.startswith("PATROL_")}
-    environment |= {
-        "PATROL_DATA_DIR": str(data_dir),
-        "PATROL_PORT": str(port),
-        "PATROL_PUBLIC_URL": f"http://127.0.0.1:{port}",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "app.cli",
-        "serve",
-        env=environment,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    environment |= {"PATROL_DATA_DIR": str(data_dir), "PATROL_PORT": str(port)}
+    if public_url:
+        environment["PATROL_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
+    return environment
+
+
+@asynccontextmanager
+async def patrol_serve(
+    data_dir: Path, port: int, *, public_url: bool = True, log: Path | None = None
+) -> AsyncIterator[Serve]:
+    """A running `patrol serve`, stopped with SIGTERM at the end unless it was killed; the admin
+    token the first start created is in data_dir/admin.token. Its output is appended to `log`,
+    in JSON lines."""
+    environment = serve_environment(data_dir, port, public_url=public_url)
+    with contextlib.ExitStack() as files:
+        output = files.enter_context(log.open("a")) if log else asyncio.subprocess.DEVNULL
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "app.cli",
+            "serve",
+            env=environment | ({"PATROL_LOG_FORMAT": "json"} if log else {}),
+            stdout=output,
+            stderr=output,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=url, timeout=5) as client:
@@ -65,6 +76,22 @@ async def patrol_serve(data_dir: Path, port: int) -> AsyncIterator[Serve]:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
             assert await asyncio.wait_for(process.wait(), timeout=30) == 0
+
+
+async def refused_start(environment: dict[str, str]) -> tuple[int | None, list[str]]:
+    """A `patrol serve` expected to stop at once: its exit code and its `error: ` lines."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "app.cli",
+        "serve",
+        env=environment,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    errors = [line for line in stderr.decode().splitlines() if line.startswith("error: ")]
+    return process.returncode, errors
 
 
 async def gql(url: str, token: str, query: str, **variables: Any) -> dict[str, Any]:

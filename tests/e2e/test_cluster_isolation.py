@@ -15,6 +15,7 @@ from app.keyring import Keyring, generate_key
 from app.models import Cluster, ConnectionKind, RunStatus
 from app.supervision import FIRST_BACKOFF_SECONDS
 from tests.e2e.checkers import REPORT_TO_INJECTED_URL, python_script
+from tests.e2e.invariants import assert_history_consistent
 from tests.fixtures.logs import LogFile
 from tests.fixtures.stack import PatrolStack, eventually, patrol_settings
 from workers.jobs import reconcile
@@ -75,6 +76,7 @@ async def test_a_cluster_with_broken_credentials_is_retried_with_backoff_while_a
     assert body["degraded"][0]["reason"].startswith("failing: ClusterConfigError: ")
     # One bad cluster is no reason to take the process out of service for the others.
     assert body["status"] == "ready"
+    await assert_history_consistent(api_stack)
 
 
 async def test_the_reconciler_reaps_in_good_clusters_past_one_whose_credentials_fail(

@@ -35,6 +35,8 @@ async def test_readyz_lists_every_loop_of_serve_and_is_ready_when_all_answer(
     assert body["status"] == "ready" and body["down"] == [] and body["degraded"] == []
     assert set(body["loops"]) == {
         "report-batcher",
+        "jobs",
+        "event-listener",
         "scheduler",
         "pod-watchers",
         "finalize-sweep",

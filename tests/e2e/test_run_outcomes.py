@@ -79,6 +79,31 @@ async def test_a_checker_that_crashes_before_reporting_is_an_execution_error(
     assert logs[run.id][0].content.strip() == "boom"
 
 
+async def test_a_container_that_cannot_start_ends_its_run_with_the_cause_in_its_errors(
+    stack: PatrolStack,
+) -> None:
+    unknown_image = {"containers": [{"name": "c", "image": "example.com/no-entrypoint:1"}]}
+    missing_binary = {
+        "containers": [{"name": "c", "image": "busybox", "command": ["/nonexistent/checker"]}]
+    }
+    unknown = await stack.add_check("no-command", unknown_image, run_interval="1h")
+    missing = await stack.add_check("no-binary", missing_binary, run_interval="1h")
+
+    (unknown_run,) = await stack.finalized_runs(unknown.id, 1)
+    (missing_run,) = await stack.finalized_runs(missing.id, 1)
+
+    for run in (unknown_run, missing_run):
+        assert run.status is RunStatus.ERROR
+        assert run.failure_reason is FailureReason.LAUNCH_FAILED
+    assert unknown_run.errors == [
+        'container c could not start: no command specified and image "example.com/'
+        'no-entrypoint:1" is not known to the local cluster: give the container a command, or map '
+        "the image in its image_commands"
+    ]
+    assert '"/nonexistent/checker"' in missing_run.errors[0]
+    assert "No such file or directory" in missing_run.errors[0]
+
+
 async def test_an_image_that_cannot_be_pulled_is_an_error_not_a_timeout(stack: PatrolStack) -> None:
     spec = {
         "containers": [{"name": "c", "image": "registry.invalid/checker:1", "command": ["true"]}]

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from app.models import Run, RunEvent, RunStatus
 from tests.e2e.checkers import REPORT_TO_INJECTED_URL, python_script
+from tests.e2e.invariants import assert_history_consistent
 from tests.fixtures.stack import PatrolStack, eventually, shell_checker
 
 
@@ -102,8 +103,5 @@ async def test_a_sigkilled_worker_loses_no_run_and_leaks_no_pod(api_stack: Patro
     (ended,) = await api_stack.finalized_runs(check.id, 1, timeout=30)
     assert ended.id == run.id
     assert ended.status is RunStatus.TIMED_OUT
-    await eventually(lambda: _no_pods(api_stack), timeout=15)
+    await assert_history_consistent(api_stack)
 
-
-async def _no_pods(stack: PatrolStack) -> bool:
-    return stack.live_pods() == []

@@ -17,6 +17,7 @@ import pytest
 import redis
 
 from app.adapters.redis_server import EmbeddedRedis, registered_server
+from tests.fixtures.logs import LogFile
 from tests.fixtures.processes import command_line, running
 
 REPOSITORY = Path(__file__).parents[2]
@@ -150,3 +151,16 @@ def kill_the_server_registered_for(db_path: Path) -> None:
         pid = int(server.pidfile.read_text()) if server is not None else 0
         if pid and running(pid) and "redis-server" in command_line(pid):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_a_normal_stop_logs_no_alarming_lines(tmp_path: Path, json_logs: LogFile) -> None:
+    server = EmbeddedRedis(tmp_path / "data" / "redis.db")
+    with started(server) as client:
+        assert client.ping()
+        pid = int(registered_server(server.registry_path).pidfile.read_text())  # type: ignore[union-attr]
+
+    assert not running(pid)
+    assert [
+        record for record in json_logs.records() if record.get("level") in ("warning", "error")
+    ] == []
+    assert "sending sigterm" not in json_logs.text()

@@ -1,8 +1,10 @@
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import sqlmodel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db import create_engine
@@ -29,6 +31,8 @@ EXPECTED_TABLES = {
     "silence",
     "alert_comment",
     "alerting_cursor",
+    "run_rollup",
+    "run_rollup_bin",
 }
 
 
@@ -118,5 +122,78 @@ async def test_upgrading_credentials_without_a_key_stops_with_a_sentence(tmp_pat
     try:
         with pytest.raises(RuntimeError, match="PATROL_SECRET_KEY"):
             await upgrade_database(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrading_rolls_up_the_runs_already_kept(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'history.db'}")
+    check_id, cluster_id = uuid.uuid4(), uuid.uuid4()
+    at = datetime(2026, 1, 1, 10, 30, tzinfo=UTC)
+    timestamp = sqlmodel.sql.sqltypes.UTCDateTime()
+    try:
+        await upgrade_database(engine, "7b2e4c1d9a30")  # the revision before the rollups
+        async with engine.begin() as connection:
+            await connection.execute(
+                sa.text(
+                    "INSERT INTO cluster (id, name, description, labels, connection_kind, "
+                    "insecure_skip_tls_verify, default_namespace, created_at, updated_at) VALUES "
+                    "(:id, 'c', '', '{}', 'local', 0, 'default', :at, :at)"
+                ).bindparams(
+                    sa.bindparam("id", type_=sa.Uuid()), sa.bindparam("at", type_=timestamp)
+                ),
+                {"id": cluster_id, "at": at},
+            )
+            await connection.execute(
+                sa.text(
+                    'INSERT INTO "check" (id, name, namespace, description, labels, pod_spec, '
+                    "extra_labels, extra_annotations, timeout_seconds, enabled, version, "
+                    "created_at, updated_at) VALUES (:id, 'k', 'default', '', '{}', '{}', '{}', "
+                    "'{}', 30, 1, 1, :at, :at)"
+                ).bindparams(
+                    sa.bindparam("id", type_=sa.Uuid()), sa.bindparam("at", type_=timestamp)
+                ),
+                {"id": check_id, "at": at},
+            )
+            for minutes, status in ((0, "succeeded"), (10, "failed"), (20, "cancelled")):
+                scheduled = at + timedelta(minutes=minutes)
+                await connection.execute(
+                    sa.text(
+                        'INSERT INTO run (id, check_id, cluster_id, check_version, "trigger", '
+                        "status, errors, scheduled_at, started_at, finished_at, created_at) VALUES "
+                        "(:id, :check, :cluster, 1, 'schedule', :status, '[]', :at, :at, :end, :at)"
+                    ).bindparams(
+                        sa.bindparam("id", type_=sa.Uuid()),
+                        sa.bindparam("check", type_=sa.Uuid()),
+                        sa.bindparam("cluster", type_=sa.Uuid()),
+                        sa.bindparam("at", type_=timestamp),
+                        sa.bindparam("end", type_=timestamp),
+                    ),
+                    {
+                        "id": uuid.uuid4(),
+                        "check": check_id,
+                        "cluster": cluster_id,
+                        "status": status,
+                        "at": scheduled,
+                        "end": scheduled + timedelta(seconds=2),
+                    },
+                )
+
+        await upgrade_database(engine)
+
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    sa.text(
+                        "SELECT step, runs, successes, failures, duration_sum_ms FROM run_rollup "
+                        "ORDER BY step"
+                    )
+                )
+            ).all()
+            bins = (
+                await connection.execute(sa.text("SELECT sum(count) FROM run_rollup_bin"))
+            ).one()
+        assert [tuple(row) for row in rows] == [("day", 2, 1, 1, 4000), ("hour", 2, 1, 1, 4000)]
+        assert bins == (4,)
     finally:
         await engine.dispose()

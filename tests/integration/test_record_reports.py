@@ -10,6 +10,7 @@ from app.models import Check, Cluster, ConnectionKind, Run, RunStatus, RunTrigge
 from app.models.columns import utcnow
 from app.services.report_batcher import ReportBatcher
 from app.services.reports import Verdict, record_reports
+from tests.fixtures.nudges import RecordedNudges
 
 OK, BROKEN = Report(True, ()), Report(False, ("disk full",))
 
@@ -51,7 +52,7 @@ async def running_runs(
 
 
 async def test_one_transaction_decides_each_run_once_and_explains_every_refusal(
-    session_factory: SessionFactory,
+    session_factory: SessionFactory, event_nudges: RecordedNudges
 ) -> None:
     passing, failing, twice = await running_runs(session_factory, 3)
     unknown = uuid.uuid4()
@@ -60,6 +61,7 @@ async def test_one_transaction_decides_each_run_once_and_explains_every_refusal(
             session,
             [(passing, OK), (failing, BROKEN), (twice, BROKEN), (twice, OK), (unknown, OK)],
             now=utcnow(),
+            nudges=event_nudges,
         )
     assert [result.verdict for result in results] == [
         Verdict.ACCEPTED,
@@ -69,6 +71,7 @@ async def test_one_transaction_decides_each_run_once_and_explains_every_refusal(
         Verdict.UNKNOWN_RUN,
     ]
     assert "unknown run" in results[4].message
+    assert event_nudges.count == 1  # readers of the event log are woken once, after the commit
     async with session_factory() as session:
         decided = {run_id: await session.get(Run, run_id) for run_id in (passing, failing, twice)}
     assert decided[passing].status is RunStatus.SUCCEEDED  # type: ignore[union-attr]
@@ -77,21 +80,22 @@ async def test_one_transaction_decides_each_run_once_and_explains_every_refusal(
 
 
 async def test_reports_past_the_deadline_are_too_late_and_change_nothing(
-    session_factory: SessionFactory,
+    session_factory: SessionFactory, event_nudges: RecordedNudges
 ) -> None:
     (late,) = await running_runs(session_factory, 1, deadline_in=-5)
     async with session_factory() as session:
-        (result,) = await record_reports(session, [(late, OK)], now=utcnow())
+        (result,) = await record_reports(session, [(late, OK)], now=utcnow(), nudges=event_nudges)
     assert result.verdict is Verdict.TOO_LATE
+    assert event_nudges.count == 0
     async with session_factory() as session:
         assert (await session.get(Run, late)).status is RunStatus.RUNNING  # type: ignore[union-attr]
 
 
 async def test_concurrent_reports_through_the_batcher_each_get_their_own_answer(
-    session_factory: SessionFactory,
+    session_factory: SessionFactory, event_nudges: RecordedNudges
 ) -> None:
     run_ids = await running_runs(session_factory, 40)
-    batcher = ReportBatcher(session_factory)
+    batcher = ReportBatcher(session_factory, event_nudges)
     task = asyncio.create_task(batcher.run())
     try:
         results = await asyncio.gather(
@@ -106,12 +110,13 @@ async def test_concurrent_reports_through_the_batcher_each_get_their_own_answer(
 
 
 async def test_a_report_for_a_run_already_timed_out_is_too_late_not_a_duplicate(
-    session_factory: SessionFactory,
+    session_factory: SessionFactory, event_nudges: RecordedNudges
 ) -> None:
     (run_id,) = await running_runs(session_factory, 1, deadline_in=-5)
     async with session_factory() as session:
         from app.services.reconcile import time_out_overdue_runs
 
-        assert await time_out_overdue_runs(session, now=utcnow()) == [run_id]
-        (result,) = await record_reports(session, [(run_id, OK)], now=utcnow())
-    assert result.verdict is Verdict.TOO_LATE
+        timed_out = await time_out_overdue_runs(session, now=utcnow(), nudges=event_nudges)
+        assert timed_out == [run_id] and event_nudges.count == 1
+        (result,) = await record_reports(session, [(run_id, OK)], now=utcnow(), nudges=event_nudges)
+    assert result.verdict is Verdict.TOO_LATE and event_nudges.count == 1

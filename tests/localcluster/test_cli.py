@@ -137,3 +137,37 @@ def test_a_killed_cli_leaves_no_pod_running_and_the_next_start_removes_its_files
     ]
     start_in_thread().stop()
     assert files_left() == []
+
+
+def test_the_cli_writes_a_private_kubeconfig_that_kubectl_uses(
+    tmp_path: Path, kubectl: Path
+) -> None:
+    path = tmp_path / "kube" / "config"
+    process = subprocess.Popen(
+        [PATROL, "local-cluster", "--port", "0", "--kubeconfig", str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPOSITORY,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline().rstrip("\n") for _ in range(3)]
+        namespaces = subprocess.run(
+            [str(kubectl), "--kubeconfig", str(path), "get", "namespaces", "-o", "name"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        process.send_signal(signal.SIGINT)
+        assert process.wait(15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+    assert lines[2] == f"kubeconfig written to {path} (export KUBECONFIG={path})"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert namespaces.returncode == 0, namespaces.stderr
+    assert "namespace/default" in namespaces.stdout.split()

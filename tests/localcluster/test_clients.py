@@ -4,7 +4,6 @@ This module's cluster serves HTTPS, as `patrol local-cluster` does."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +14,6 @@ from kubernetes import client, config
 
 from app.localcluster import ThreadedLocalCluster, kubeconfig_yaml, start_in_thread
 from tests.localcluster.conftest import eventually, pod_manifest
-
-KUBECTL = shutil.which("kubectl")
 
 
 @pytest.fixture(scope="module")
@@ -62,20 +59,22 @@ def test_clients_that_do_not_trust_the_clusters_certificate_cannot_connect(
         httpx.get(f"{cluster.url}/healthz")
 
 
-@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
 def test_kubectl_gets_logs_and_deletes_pods(
-    cluster: ThreadedLocalCluster, core: client.CoreV1Api, namespace: str, tmp_path: Path
+    cluster: ThreadedLocalCluster,
+    core: client.CoreV1Api,
+    namespace: str,
+    tmp_path: Path,
+    kubectl: Path,
 ) -> None:
-    assert KUBECTL is not None
     core.create_namespaced_pod(
         namespace, pod_manifest("visible", ["sh", "-c", "echo from-kubectl"])
     )
     eventually(lambda: core.read_namespaced_pod("visible", namespace).status.phase == "Succeeded")
     path = kubeconfig(cluster, tmp_path / "kubeconfig", namespace)
 
-    def kubectl(*args: str) -> str:
+    def run(*args: str) -> str:
         done = subprocess.run(
-            [KUBECTL, "--kubeconfig", str(path), *args],
+            [kubectl, "--kubeconfig", str(path), *args],
             capture_output=True,
             text=True,
             timeout=30,
@@ -83,10 +82,10 @@ def test_kubectl_gets_logs_and_deletes_pods(
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    listed = json.loads(kubectl("get", "pods", "-o", "json"))
-    table = kubectl("get", "pods")
-    logs = kubectl("logs", "visible")
-    kubectl("delete", "pod", "visible", "--wait=false")
+    listed = json.loads(run("get", "pods", "-o", "json"))
+    table = run("get", "pods")
+    logs = run("logs", "visible")
+    run("delete", "pod", "visible", "--wait=false")
 
     assert [item["metadata"]["name"] for item in listed["items"]] == ["visible"]
     assert "Completed" in table and "visible" in table
@@ -94,15 +93,13 @@ def test_kubectl_gets_logs_and_deletes_pods(
     assert core.list_namespaced_pod(namespace).items == []
 
 
-@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
 def test_kubectl_with_a_wrong_token_is_told_to_log_in(
-    cluster: ThreadedLocalCluster, tmp_path: Path
+    cluster: ThreadedLocalCluster, tmp_path: Path, kubectl: Path
 ) -> None:
-    assert KUBECTL is not None
     path = kubeconfig(cluster, tmp_path / "kubeconfig")
 
     done = subprocess.run(
-        [KUBECTL, "--kubeconfig", str(path), "--token", "not-the-token", "get", "pods"],
+        [kubectl, "--kubeconfig", str(path), "--token", "not-the-token", "get", "pods"],
         capture_output=True,
         text=True,
         timeout=30,

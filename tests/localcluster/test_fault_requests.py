@@ -67,6 +67,10 @@ MALFORMED: dict[str, tuple[bytes, str]] = {
     "a string delay": (fault(action="delay_requests", seconds="1"), 'got "1"'),
     "a boolean delay": (fault(action="delay_requests", seconds=True), "got true"),
     "a delay with a zero count": (fault(action="delay_requests", seconds=1, count=0), "count"),
+    "an unknown method": (
+        fault(action="fail_requests", method="get"),
+        'method must be one of GET, POST, PUT, PATCH, DELETE, got "get"',
+    ),
 }
 
 
@@ -95,7 +99,13 @@ def test_a_fault_request_may_give_every_field_it_accepts(http: httpx.Client) -> 
     )
     failed = http.post(
         "/_local/faults",
-        json={"action": "fail_requests", "count": 1, "status": 429, "path_contains": None},
+        json={
+            "action": "fail_requests",
+            "count": 1,
+            "status": 429,
+            "path_contains": None,
+            "method": "GET",
+        },
     )
 
     assert delayed.json() == {"ok": True, "action": "delay_requests"}

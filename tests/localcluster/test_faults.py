@@ -87,3 +87,29 @@ def test_bad_rules_are_refused_in_process_too_and_nothing_is_injected(
         inject(faults)
 
     assert faults.take("/api/v1/pods") == FaultDecision()
+
+
+def test_injected_faults_may_hit_one_method_only(
+    cluster: ThreadedLocalCluster, core: client.CoreV1Api
+) -> None:
+    cluster.faults.fail_requests(count=1, status=500, path_contains="/namespaces", method="POST")
+
+    core.list_namespace()
+    assert cluster.faults.armed() == 1
+    with pytest.raises(ApiException) as raised:
+        core.create_namespace({"metadata": {"name": "refused-once"}})
+
+    assert raised.value.status == 500
+    assert cluster.faults.armed() == 0
+
+
+def test_a_throttled_request_is_told_when_to_come_back(
+    cluster: ThreadedLocalCluster, http: httpx.Client
+) -> None:
+    cluster.faults.fail_requests(count=1, status=429)
+
+    response = http.get("/api/v1/namespaces")
+
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "1"
+    assert response.json()["details"] == {"retryAfterSeconds": 1}

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import uuid
 
 import pytest
 from kubernetes import client
@@ -126,11 +127,7 @@ def test_deleting_a_running_pod_kills_its_process_and_records_killing(
 ) -> None:
     core.create_namespaced_pod(namespace, pod_manifest("sleeper", ["sleep", "60"]))
     pod = running(core, namespace, "sleeper")
-    pids = cluster.call(
-        lambda c: [
-            w.process.pid for w in c.kubelet._workers.values() if w.name == "sleeper" and w.process
-        ]
-    )
+    pids = cluster.call(lambda c: c.kubelet.pids_of(namespace, "sleeper"))
 
     deleted = core.delete_namespaced_pod("sleeper", namespace, grace_period_seconds=5)
 
@@ -157,9 +154,7 @@ def test_a_process_that_ignores_sigterm_is_killed_when_the_grace_period_ends(
     )
     running(core, namespace, "stubborn")
     eventually(lambda: core.read_namespaced_pod_log("stubborn", namespace))
-    pid = cluster.call(
-        lambda c: next(w.process.pid for w in c.kubelet._workers.values() if w.name == "stubborn")
-    )
+    (pid,) = cluster.call(lambda c: c.kubelet.pids_of(namespace, "stubborn"))
 
     core.delete_namespaced_pod("stubborn", namespace, grace_period_seconds=1)
 
@@ -249,7 +244,7 @@ def test_a_pod_whose_node_selector_matches_no_node_stays_pending_unschedulable(
 def test_a_container_without_a_command_or_known_image_fails_to_start(
     core: client.CoreV1Api, namespace: str
 ) -> None:
-    manifest = pod_manifest("commandless", [])
+    manifest = pod_manifest("commandless", [], image="registry.example/unknown:1")
     del manifest["spec"]["containers"][0]["command"]
     core.create_namespaced_pod(namespace, manifest)
 
@@ -285,6 +280,21 @@ def test_an_image_listed_in_image_commands_supplies_the_entrypoint(
 
     assert pod.status.phase == "Succeeded"
     assert core.read_namespaced_pod_log("mapped", namespace) == "from python\n"
+
+
+@pytest.mark.parametrize("image", ["busybox", "busybox:1.36", "docker.io/library/alpine:3.20"])
+def test_args_without_a_command_are_the_argv_of_an_image_without_an_entrypoint(
+    core: client.CoreV1Api, namespace: str, image: str
+) -> None:
+    name = f"args-{uuid.uuid4().hex[:6]}"
+    manifest = pod_manifest(name, [], image=image, container={"args": ["sh", "-c", "echo hi"]})
+    del manifest["spec"]["containers"][0]["command"]
+    core.create_namespaced_pod(namespace, manifest)
+
+    pod = finished(core, namespace, name)
+
+    assert pod.status.phase == "Succeeded"
+    assert core.read_namespaced_pod_log(name, namespace) == "hi\n"
 
 
 def test_logs_honour_tail_lines_and_limit_bytes(core: client.CoreV1Api, namespace: str) -> None:

@@ -54,3 +54,47 @@ def test_a_position_survives_its_string_form(after: int, gaps: set[int], seconds
 def test_a_string_this_module_did_not_write_is_refused(text: str) -> None:
     with pytest.raises(MalformedPosition):
         FeedPosition.decode(text)
+
+
+def seen(position: FeedPosition, universe: int) -> set[int]:
+    return {event_id for event_id in range(1, universe + 1) if position.has_seen(event_id)}
+
+
+positions = st.builds(
+    lambda after, gaps: FeedPosition(after=after, gaps={gap: NOW for gap in gaps if gap <= after}),
+    st.integers(0, 40),
+    st.sets(st.integers(1, 40), max_size=10),
+)
+
+
+@given(first=positions, second=positions)
+def test_a_merged_position_has_seen_what_either_has_seen(
+    first: FeedPosition, second: FeedPosition
+) -> None:
+    assert seen(first.merged(second), 50) == seen(first, 50) | seen(second, 50)
+
+
+@given(position=positions, event_id=st.integers(1, 40))
+def test_a_position_up_to_an_event_has_seen_only_what_it_had_seen_until_then(
+    position: FeedPosition, event_id: int
+) -> None:
+    assert seen(position.up_to(event_id), 50) == {
+        seen_id for seen_id in seen(position, 50) if seen_id <= event_id
+    }
+
+
+@given(first=positions, second=positions)
+def test_covering_means_having_seen_everything_the_other_has(
+    first: FeedPosition, second: FeedPosition
+) -> None:
+    if first.covers(second):
+        assert seen(second, 50) <= seen(first, 50)
+    if first.after >= second.after and seen(second, 50) <= seen(first, 50):
+        assert first.covers(second)
+
+
+def test_a_merged_hole_keeps_its_first_sighting() -> None:
+    early, late = NOW - timedelta(seconds=30), NOW
+    first = FeedPosition(after=5, gaps={3: late})
+    second = FeedPosition(after=4, gaps={3: early})
+    assert first.merged(second).gaps == {3: early}

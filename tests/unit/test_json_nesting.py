@@ -73,8 +73,10 @@ def test_checking_a_megabyte_takes_milliseconds(body: bytes) -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(alphabet='ab[]{}"\\ ,:'),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.text(alphabet='k[]{}"\\', max_size=3), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.text(alphabet='k[]{}"\\', max_size=3), children, max_size=3)
+    ),
     max_leaves=40,
 )
 

@@ -52,3 +52,28 @@ def test_a_finished_pod_reports_its_exit_code() -> None:
     terminated = {"name": "c", "state": {"terminated": {"exitCode": 3, "reason": "Error"}}}
     assert pod_exit(pod("Failed", containerStatuses=[terminated])) == PodExit("Failed", 3, "Error")
     assert pod_exit(pod("Running")) is None
+
+
+def test_a_container_that_could_not_start_is_a_launch_failure_with_the_runtime_message() -> None:
+    terminated = {
+        "name": "c",
+        "state": {
+            "terminated": {
+                "exitCode": 128,
+                "reason": "StartError",
+                "message": 'exec: "nope": executable file not found in $PATH',
+            }
+        },
+    }
+    problem = pod_problem(pod("Failed", containerStatuses=[terminated]))
+
+    assert problem is not None
+    assert problem.reason is FailureReason.LAUNCH_FAILED
+    assert problem.message == (
+        'container c could not start: exec: "nope": executable file not found in $PATH'
+    )
+
+
+def test_a_container_that_exited_with_an_error_is_no_pod_problem() -> None:
+    terminated = {"name": "c", "state": {"terminated": {"exitCode": 1, "reason": "Error"}}}
+    assert pod_problem(pod("Failed", containerStatuses=[terminated])) is None

@@ -11,6 +11,7 @@ from app.domain.run_lifecycle import (
     DEADLINE,
     EXECUTION,
     EXIT_GRACE,
+    FINALIZE_STALLED,
     REPORT,
     FailureReason,
     Refusal,
@@ -22,6 +23,7 @@ from app.domain.run_lifecycle import (
     execution_error,
     exit_decision_due,
     exited_without_report,
+    finalize_generation,
     pod_deleted,
     report_refusal,
     should_wait_for_exit,
@@ -138,3 +140,20 @@ def test_finalize_waits_only_for_a_reporting_checker_still_running_within_the_gr
     status: RunStatus, phase: str, decided_after: float, waits: bool
 ) -> None:
     assert should_wait_for_exit(status, phase, T0, at(decided_after)) is waits
+
+
+def test_a_finalize_that_stalls_is_handed_to_a_new_job_once_per_period() -> None:
+    decided = datetime(2026, 1, 1, tzinfo=UTC)
+
+    generations = [
+        finalize_generation(decided, decided + offset)
+        for offset in (
+            timedelta(0),
+            FINALIZE_STALLED - timedelta(microseconds=1),
+            FINALIZE_STALLED,
+            FINALIZE_STALLED * 2.5,
+        )
+    ]
+
+    assert generations == [0, 0, 1, 2]
+    assert finalize_generation(decided, decided - timedelta(seconds=1)) == 0  # clocks differ

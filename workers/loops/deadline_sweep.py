@@ -20,7 +20,9 @@ async def run_deadline_sweep(runtime: Runtime, control: LoopControl) -> None:
     while True:
         async with control.stretch():
             async with runtime.session_factory() as session:
-                expired = await time_out_overdue_runs(session, now=utcnow())
+                expired = await time_out_overdue_runs(
+                    session, now=utcnow(), nudges=runtime.event_nudges
+                )
                 upcoming = await next_deadline(session)
             for run_id in expired:
                 log.info("run timed out", run_id=str(run_id))

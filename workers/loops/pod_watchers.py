@@ -39,7 +39,8 @@ class PodWatchers:
                 del self._watching[cluster_id]
         for cluster in clusters:
             if cluster.id not in self._watching:
-                observer = PodObserver(self._runtime.session_factory, self._runtime.queue)
+                runtime = self._runtime
+                observer = PodObserver(runtime.session_factory, runtime.queue, runtime.event_nudges)
                 name = watch_loop_name(cluster)
                 self._runtime.loops.start(
                     name,

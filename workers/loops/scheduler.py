@@ -11,7 +11,7 @@ from app.models.columns import utcnow
 from app.runtime import Runtime
 from app.services.dispatch import schedule_changes
 from app.services.followups import enqueue_launch
-from app.services.launch import LaunchResult, launch
+from app.services.launch import LaunchAttempt, LaunchResult, launch
 from app.services.scheduling import claim_due_slots, due_slots, next_due_time
 from app.supervision import LoopControl
 
@@ -35,7 +35,7 @@ async def schedule_due_runs(runtime: Runtime, launches: Launches) -> int:
     """Claim every due slot and launch its run; returns how many slots were looked at."""
     async with runtime.session_factory() as session:
         slots = await due_slots(session, until=utcnow(), limit=SCHEDULER_BATCH)
-        runs = await claim_due_slots(session, slots, now=utcnow())
+        runs = await claim_due_slots(session, slots, now=utcnow(), nudges=runtime.event_nudges)
     for run in runs:
         launches.start(run.id)
     return len(slots)
@@ -59,13 +59,13 @@ class Launches:
     async def _launch(self, run_id: uuid.UUID) -> None:
         async with self._slots:
             try:
-                result = await launch(self._runtime, run_id, retry_in=0)
+                attempt = await launch(self._runtime, run_id, retry_in=0)
             except Exception:
                 log.exception("launch failed; handing it to the queue", run_id=str(run_id))
-                result = LaunchResult.RETRY
-            if result is LaunchResult.RETRY:
+                attempt = LaunchAttempt(LaunchResult.RETRY)
+            if attempt.result is LaunchResult.RETRY:
                 try:
-                    await enqueue_launch(self._runtime.queue, run_id)
+                    await enqueue_launch(self._runtime.queue, run_id, delay=attempt.retry_in)
                 except Exception:
                     log.exception(
                         "handing a launch to the queue failed; the reconciler will",

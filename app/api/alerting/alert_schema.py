@@ -104,18 +104,20 @@ class AlertMutation:
     ) -> AlertType:
         alert_id = parse_id(id)
         async with info.context.session_factory.begin() as session:
-            await actions.acknowledge_alert(
+            acted = await actions.acknowledge_alert(
                 session, alert_id, actor=_actor(info), at=utcnow(), comment=comment
             )
+        _appended(info, acted)
         return await _reloaded(info, alert_id)
 
     @guarded_mutation(Role.EDITOR, "Adds a comment to an alert; comments are never sent.")
     async def comment_alert(self, info: Info, id: strawberry.ID, text: str) -> AlertType:
         alert_id = parse_id(id)
         async with info.context.session_factory.begin() as session:
-            await actions.comment_on_alert(
+            acted = await actions.comment_on_alert(
                 session, alert_id, actor=_actor(info), at=utcnow(), text=text
             )
+        _appended(info, acted)
         return await _reloaded(info, alert_id)
 
 
@@ -125,6 +127,12 @@ async def _reloaded(info: Info, alert_id: uuid.UUID) -> AlertType:
     if row is None:
         raise NotFound(f"no alert {alert_id}", field="id")
     return AlertType.from_model(row)
+
+
+def _appended(info: Info, acted: actions.AlertAction) -> None:
+    """After the commit: the transition's ALERT_CHANGED event is in the log, wake its readers."""
+    if acted.transition is not None:
+        info.context.dispatcher.events_appended()
 
 
 def _actor(info: Info) -> str:

@@ -1,0 +1,161 @@
+"""Subscription resolvers: live updates from the event log (app/services/event_fanout.py), over
+graphql-transport-ws and the legacy graphql-ws protocol."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+import app.api.enums  # noqa: F401  (registers the enums before they are used)
+from app.api.access import guarded_subscription
+from app.api.context import Info
+from app.api.inputs import CheckStatusFilterInput, RunFilterInput
+from app.api.shared_results import SharedPayload
+from app.domain.access import Role
+from app.domain.check_status import CheckHealth
+from app.errors import PatrolError
+from app.models import FailureReason, RunStatus, RunTrigger
+from app.services.event_fanout import EventSelector, Update, parse_position
+from app.services.live_updates import (
+    RunStep,
+    RunUpdate,
+    StatusChange,
+    run_updates,
+    status_changes,
+)
+
+EVENT_ID = (
+    "Where this update stands in the event log (opaque): subscribe with `after` set to it to "
+    "get, once, everything after it that the subscription selects."
+)
+AFTER = (
+    "The `eventId` of the last update received: what the subscription selects after it is "
+    "replayed from the log first, then it goes live. Without it, only what happens from now."
+)
+
+
+class LiveUpdatesUnavailable(PatrolError):
+    code = "UNAVAILABLE"
+
+
+@strawberry.type(name="RunUpdate", description="A step in a run's life, as it happened.")
+class RunUpdateType(SharedPayload):
+    event_id: str = strawberry.field(description=EVENT_ID)
+    step: RunStep
+    at: datetime = strawberry.field(description="When the step was recorded.")
+    run_id: strawberry.ID
+    check_id: strawberry.ID
+    cluster_id: strawberry.ID
+    status: RunStatus = strawberry.field(description="The run's status after this step.")
+    trigger: RunTrigger
+    scheduled_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    failure_reason: FailureReason | None
+
+    @classmethod
+    def of(cls, update: Update) -> RunUpdateType:
+        """One object per event and position, shared by the subscribers it goes to."""
+        return update.event.shared((cls, update.cursor), lambda: cls._made(update))
+
+    @classmethod
+    def _made(cls, update: Update) -> RunUpdateType:
+        run = update.event.view(RunUpdate.of)
+        return cls(
+            event_id=update.cursor,
+            step=run.step,
+            at=run.at,
+            run_id=strawberry.ID(str(run.run_id)),
+            check_id=strawberry.ID(str(run.check_id)),
+            cluster_id=strawberry.ID(str(run.cluster_id)),
+            status=run.status,
+            trigger=run.trigger,
+            scheduled_at=run.scheduled_at,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+            failure_reason=run.failure_reason,
+        )
+
+
+@strawberry.type(
+    name="CheckStatusChange", description="A check's status flipped in one of its clusters."
+)
+class CheckStatusChangeType(SharedPayload):
+    event_id: str = strawberry.field(description=EVENT_ID)
+    at: datetime
+    check_id: strawberry.ID
+    cluster_id: strawberry.ID
+    previous: CheckHealth
+    status: CheckHealth
+    run_id: strawberry.ID | None = strawberry.field(
+        description="The run whose decision flipped it; null for a pause or a resume."
+    )
+
+    @classmethod
+    def of(cls, update: Update) -> CheckStatusChangeType:
+        """One object per event and position, shared by the subscribers it goes to."""
+        return update.event.shared((cls, update.cursor), lambda: cls._made(update))
+
+    @classmethod
+    def _made(cls, update: Update) -> CheckStatusChangeType:
+        change = update.event.view(StatusChange.of)
+        return cls(
+            event_id=update.cursor,
+            at=change.at,
+            check_id=strawberry.ID(str(change.check_id)),
+            cluster_id=strawberry.ID(str(change.cluster_id)),
+            previous=change.previous,
+            status=change.status,
+            run_id=None if change.run_id is None else strawberry.ID(str(change.run_id)),
+        )
+
+
+@strawberry.type
+class Subscription:
+    @guarded_subscription(
+        Role.VIEWER,
+        "Each run as it is created, started, decided and finalized; `filter` selects runs as "
+        "it does for `runs`. A client too slow to keep up gets a SUBSCRIBER_TOO_SLOW error, "
+        "whose `extensions.after` resumes it.",
+    )
+    async def run_updates(
+        self,
+        info: Info,
+        filter: RunFilterInput | None = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    ) -> AsyncGenerator[RunUpdateType, None]:
+        selector = run_updates((filter or RunFilterInput()).to_filter())
+        # Closed at once when the client stops, not whenever the garbage collector gets to it.
+        async with aclosing(_follow(info, selector, after)) as updates:
+            async for update in updates:
+                yield RunUpdateType.of(update)
+
+    @guarded_subscription(
+        Role.VIEWER,
+        "Each flip of a check's status in one of its clusters (one per actual change). A "
+        "client too slow to keep up gets a SUBSCRIBER_TOO_SLOW error, whose `extensions.after` "
+        "resumes it.",
+    )
+    async def check_status_changed(
+        self,
+        info: Info,
+        filter: CheckStatusFilterInput | None = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    ) -> AsyncGenerator[CheckStatusChangeType, None]:
+        selector = status_changes((filter or CheckStatusFilterInput()).to_filter())
+        # Closed at once when the client stops, not whenever the garbage collector gets to it.
+        async with aclosing(_follow(info, selector, after)) as updates:
+            async for update in updates:
+                yield CheckStatusChangeType.of(update)
+
+
+def _follow(info: Info, selector: EventSelector, after: str | None) -> AsyncGenerator[Update, None]:
+    live = info.context.live
+    if live is None:
+        raise LiveUpdatesUnavailable("this process serves no live updates")
+    position = None if after is None else parse_position(after)
+    return live.follow(selector, after=position)

@@ -1,0 +1,1 @@
+"""Kuberhealthy's formats, read and written (pure): check manifests, status JSON, metrics."""
