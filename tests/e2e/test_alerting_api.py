@@ -10,9 +10,13 @@ from typing import Any
 import httpx
 
 from app.api.sdl import SDL_PATH
+from app.domain.access import Role
 from app.domain.alerting.channel_urls import secret_fragments
+from app.services.alerting.passes import evaluate_pass
 from tests.e2e.test_access import error_codes
-from tests.fixtures.access import bearer
+from tests.e2e.test_live_updates import LiveSocket, nudged_only, subscriptions, viewer_token
+from tests.fixtures.access import bearer, issue_api_token
+from tests.fixtures.alerting import decide, make_world
 from tests.fixtures.http_target import free_port
 from tests.fixtures.logs import LogFile
 from tests.fixtures.receivers import SmtpServer, Webhook
@@ -154,3 +158,47 @@ async def test_the_example_operations_work_as_the_readme_runs_them(
     assert silence["author"] == "stack-admin"
     assert (await run("FiringAlerts"))["alerts"]["totalCount"] == 0
     assert MARK not in "".join(client.answers)
+
+
+@nudged_only
+async def test_a_viewer_follows_alerts_over_a_websocket_and_an_editor_acknowledges_one(
+    api_stack: PatrolStack, webhook: Webhook
+) -> None:
+    runtime = api_stack.runtime
+    world = await make_world(
+        runtime.session_factory, runtime.keyring, [f"json://127.0.0.1:{webhook.port}/x"]
+    )
+    socket = await LiveSocket.open(api_stack, await viewer_token(api_stack))
+    try:
+        assert await socket.acknowledged()
+        await socket.subscribe(
+            "subscription { alertUpdates { eventId alertId kind status severity } }"
+        )
+        await subscriptions(api_stack, 1)
+        await decide(world, False, False, False)
+        assert await evaluate_pass(runtime.session_factory, runtime.redis) == 1
+        (firing,) = await socket.updates(1, "alertUpdates")
+        assert (firing["kind"], firing["status"], firing["severity"]) == (
+            "FIRING",
+            "FIRING",
+            "WARNING",
+        )
+        editor = await issue_api_token(runtime.session_factory, runtime.keyring, Role.EDITOR)
+        async with httpx.AsyncClient(
+            base_url=api_stack.api_url, timeout=30, headers=bearer(editor)
+        ) as http:
+            response = await http.post(
+                "/graphql",
+                json={
+                    "query": "mutation($id: ID!) { acknowledgeAlert(id: $id) { status } }",
+                    "variables": {"id": firing["alertId"]},
+                },
+            )
+        assert response.json() == {"data": {"acknowledgeAlert": {"status": "ACKNOWLEDGED"}}}
+        (acknowledged,) = await socket.updates(1, "alertUpdates")
+        assert (acknowledged["alertId"], acknowledged["kind"]) == (
+            firing["alertId"],
+            "ACKNOWLEDGED",
+        )
+    finally:
+        await socket.close()
