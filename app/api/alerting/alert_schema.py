@@ -149,13 +149,13 @@ def _alert_cursor(fired_at: datetime, alert_id: uuid.UUID) -> str:
     return encode_cursor("alert", [fired_at.isoformat(), str(alert_id)])
 
 
-def _alert_key(cursor: str) -> alert_history.AlertKey:
+def _alert_key(cursor: str) -> alert_history.AlertPlace:
     fired_at, alert_id = decode_cursor("alert", cursor, arity=2)
     try:
         instant = datetime.fromisoformat(str(fired_at))
         if instant.tzinfo is None:
             raise ValueError("naive")
-        return alert_history.AlertKey(instant, uuid.UUID(str(alert_id)))
+        return alert_history.AlertPlace(instant, uuid.UUID(str(alert_id)))
     except ValueError:
         raise InvalidInput(
             f"after: {cursor!r} is not a valid alert cursor", field="after"

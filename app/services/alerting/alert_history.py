@@ -39,7 +39,7 @@ class AlertFilter:
 
 
 @dataclass(frozen=True, slots=True)
-class AlertKey:
+class AlertPlace:
     """Where an alert sits in the list: newest fired first, then by id."""
 
     fired_at: datetime
@@ -54,7 +54,7 @@ class NotificationView:
 
 
 async def list_alerts(
-    session: AsyncSession, where: AlertFilter, *, limit: int, after: AlertKey | None = None
+    session: AsyncSession, where: AlertFilter, *, limit: int, after: AlertPlace | None = None
 ) -> list[Alert]:
     query = _filtered(select(Alert), where)
     if after is not None:
