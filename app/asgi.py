@@ -42,6 +42,7 @@ def create_app(runtime: Runtime) -> Litestar:
         live,
         anonymous_read=runtime.settings.anonymous_read,
         limits=OperationLimits.from_settings(runtime.settings),
+        clusters=runtime.kube,
     )
 
     # Reports decide runs: they are monitoring's work, on monitoring's engine.

@@ -28,6 +28,10 @@ class Conflict(PatrolError):
     code = "CONFLICT"
 
 
+class ClusterUnreachable(PatrolError):
+    code = "CLUSTER_UNREACHABLE"
+
+
 class Unauthenticated(PatrolError):
     code = "UNAUTHENTICATED"
 

@@ -158,6 +158,22 @@ class Settings(BaseSettings):
         gt=0,
         description="The longest pause before a failed loop is restarted (pauses double from 0.5 s).",
     )
+    cluster_probe_interval_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="How often each cluster's API is probed (GET /version) for its health.",
+    )
+    cluster_probe_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="A cluster that has not answered a probe by then is unreachable.",
+    )
+    cluster_lease_seconds: float = Field(
+        default=15.0,
+        ge=1,
+        description="A worker watches and probes a cluster while it holds the cluster's lease in "
+        "Redis, renewed every third of this; a killed worker's clusters move after this long.",
+    )
     alert_poll_seconds: float = Field(
         default=5.0,
         gt=0,

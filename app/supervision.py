@@ -71,9 +71,17 @@ class LoopHealth:
 
 class _Loop:
     def __init__(
-        self, name: str, body: LoopBody, context: dict[str, str], *, essential: bool, quiet: float
+        self,
+        name: str,
+        body: LoopBody,
+        context: dict[str, str],
+        *,
+        essential: bool,
+        quiet: float,
+        expected_errors: tuple[type[Exception], ...] = (),
     ) -> None:
         self.name = name
+        self.expected_errors = expected_errors
         self.body = body
         self.context = context
         self.essential = essential
@@ -105,11 +113,27 @@ class Supervisor:
         return name in self._loops
 
     def start(
-        self, name: str, body: LoopBody, *, essential: bool = True, **context: str
+        self,
+        name: str,
+        body: LoopBody,
+        *,
+        essential: bool = True,
+        expected_errors: tuple[type[Exception], ...] = (),
+        **context: str,
     ) -> LoopControl:
+        """`expected_errors` are failures of the outside world (a cluster's API down), not bugs:
+        logged with their message only. Rendering a traceback costs the event loop dearly, and a
+        loop retrying an unreachable cluster fails often."""
         if name in self._loops:
             raise ValueError(f"a loop named {name!r} is already running")
-        loop = _Loop(name, body, context, essential=essential, quiet=min(1.0, self.stale_after / 4))
+        loop = _Loop(
+            name,
+            body,
+            context,
+            essential=essential,
+            quiet=min(1.0, self.stale_after / 4),
+            expected_errors=expected_errors,
+        )
         self._loops[name] = loop
         LOOP_UP.labels(loop=name).set_function(lambda: 1.0 if self._is_up(loop) else 0.0)
         loop.task = asyncio.create_task(self._supervise(loop), name=f"loop:{name}")
@@ -192,6 +216,6 @@ class Supervisor:
                 error=loop.last_error,
                 restart_in_seconds=round(delay, 2),
                 restarts=loop.restarts,
-                exc_info=error,
+                exc_info=None if isinstance(error, loop.expected_errors) else error,
             )
             await asyncio.sleep(delay)

@@ -1,6 +1,7 @@
-"""The loops a worker runs beside its jobs: the scheduler, the sweeps, one pod watch per cluster
-and the alerting loops (rule engine, tick, delivery), each supervised. Any number of workers may
-run them at once: every decision they make goes through a compare-and-set."""
+"""The loops a worker runs beside its jobs: the scheduler, the sweeps, a pod watch and a
+health probe per cluster it holds the lease of, and the alerting loops (rule engine, tick,
+delivery), each supervised. Any number of workers may run them at once: every decision they
+make goes through a compare-and-set."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import functools
 from collections.abc import AsyncIterator
 
 from app.runtime import Runtime
+from app.services.cluster_leases import ClusterLeases
 from workers.loops.alerting import run_alert_delivery, run_alert_engine, run_alert_tick
 from workers.loops.deadline_sweep import run_deadline_sweep
 from workers.loops.finalize_sweep import run_finalize_sweep
@@ -28,8 +30,9 @@ ALERT_LOOPS = (ALERT_ENGINE, ALERT_TICK, ALERT_DELIVERY)
 @contextlib.asynccontextmanager
 async def background_loops(runtime: Runtime) -> AsyncIterator[None]:
     loops, launches, watchers = runtime.loops, Launches(runtime), PodWatchers(runtime)
+    leases = ClusterLeases(runtime.redis, seconds=runtime.settings.cluster_lease_seconds)
     loops.start(SCHEDULER, functools.partial(run_scheduler, runtime, launches))
-    loops.start(POD_WATCHERS, functools.partial(run_pod_watchers, runtime, watchers))
+    loops.start(POD_WATCHERS, functools.partial(run_pod_watchers, runtime, watchers, leases))
     loops.start(FINALIZE_SWEEP, functools.partial(run_finalize_sweep, runtime))
     loops.start(DEADLINE_SWEEP, functools.partial(run_deadline_sweep, runtime))
     loops.start(ALERT_ENGINE, functools.partial(run_alert_engine, runtime))
@@ -43,3 +46,4 @@ async def background_loops(runtime: Runtime) -> AsyncIterator[None]:
         await launches.drain(timeout=5)
         await loops.stop(POD_WATCHERS)
         await watchers.stop_all()
+        await leases.release_all()

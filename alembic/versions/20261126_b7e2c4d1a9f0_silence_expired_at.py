@@ -1,7 +1,7 @@
 """silence.expired_at: a silence ended by hand keeps its window and never silences again
 
 Revision ID: b7e2c4d1a9f0
-Revises: 7b2e4c91d0a6
+Revises: 8468f137aae3
 Create Date: 2026-11-26 14:50:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "b7e2c4d1a9f0"
-down_revision: str | Sequence[str] | None = "7b2e4c91d0a6"
+down_revision: str | Sequence[str] | None = "8468f137aae3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

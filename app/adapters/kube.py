@@ -174,7 +174,9 @@ _DATA_FILE_KEYS = ("certificate-authority", "client-certificate", "client-key")
 def _load_url_and_token(
     cluster: Cluster, keyring: Keyring, files: CredentialFiles, configuration: k8s.Configuration
 ) -> None:
-    configuration.host = (cluster.api_url or "").rstrip("/")
+    if not cluster.api_url:
+        raise ClusterConfigError(f"cluster {cluster.name}: no API URL is stored")
+    configuration.host = cluster.api_url.rstrip("/")
     if cluster.token_encrypted:
         token = keyring.decrypt(cluster.token_encrypted)
         configuration.api_key = {"authorization": f"Bearer {token}"}
@@ -187,18 +189,32 @@ def _load_url_and_token(
 class ClusterClient:
     """Async facade over one cluster's API; every blocking call runs on `executor`."""
 
-    def __init__(self, configuration: k8s.Configuration, executor: ThreadPoolExecutor) -> None:
+    def __init__(
+        self, configuration: k8s.Configuration, executor: ThreadPoolExecutor, *, max_waiting: int
+    ) -> None:
         # Typed as Any: with _preload_content=False the calls return raw responses, not the
         # models the generated signatures promise.
         self._api: Any = k8s.CoreV1Api(k8s.ApiClient(configuration))
         self._executor = executor
+        self._max_waiting = max_waiting
+        self._waiting = 0
 
     async def _call(self, function: Callable[[], T]) -> T:
+        # A slow cluster's calls pile up on its own threads; past a bound, callers fail at once
+        # (a transient error: jobs retry later) instead of holding job slots every cluster shares.
+        if self._waiting >= self._max_waiting:
+            raise KubeError(
+                f"{self._waiting} calls to this cluster are already waiting for an answer",
+                status=None,
+            )
         loop = asyncio.get_running_loop()
+        self._waiting += 1
         try:
             return await loop.run_in_executor(self._executor, function)
         except (ApiException, urllib3.exceptions.HTTPError, OSError) as error:
             raise _translate(error) from error
+        finally:
+            self._waiting -= 1
 
     async def create_pod(self, namespace: str, manifest: dict[str, Any]) -> dict[str, Any]:
         return await self._call(
@@ -243,11 +259,15 @@ class ClusterClient:
             raise
         return True
 
-    async def list_pods(self, label_selector: str) -> tuple[list[dict[str, Any]], str]:
-        """Pods in all namespaces matching the selector, and the list's resourceVersion."""
+    async def list_pods(
+        self, namespace: str, label_selector: str
+    ) -> tuple[list[dict[str, Any]], str]:
+        """Pods in the namespace matching the selector, and the list's resourceVersion. Per
+        namespace: Patrol's Role grants nothing cluster-wide."""
         document = await self._call(
             lambda: _json(
-                self._api.list_pod_for_all_namespaces(
+                self._api.list_namespaced_pod(
+                    namespace,
                     label_selector=label_selector,
                     _preload_content=False,
                     _request_timeout=REQUEST_TIMEOUT,
@@ -288,11 +308,12 @@ class ClusterClient:
         return list(document.get("items") or [])
 
     def watch_pods(
-        self, label_selector: str, resource_version: str, *, timeout_seconds: int
+        self, namespace: str, label_selector: str, resource_version: str, *, timeout_seconds: int
     ) -> Iterator[WatchEvent]:
         """Blocking: yields events until the server ends the stream. Run it on its own thread."""
         try:
-            response = self._api.list_pod_for_all_namespaces(
+            response = self._api.list_namespaced_pod(
+                namespace,
                 label_selector=label_selector,
                 resource_version=resource_version,
                 timeout_seconds=timeout_seconds,
@@ -316,8 +337,21 @@ class ClusterClient:
             response.close()
             response.release_conn()
 
+    async def _server_version(self, timeout: float) -> str:
+        """The API server's gitVersion (GET /version, readable by any authenticated client)."""
+
+        def read() -> str:
+            response = k8s.VersionApi(self._api.api_client).get_code(
+                _preload_content=False, _request_timeout=(min(timeout, REQUEST_TIMEOUT[0]), timeout)
+            )
+            return str(_json(response).get("gitVersion") or "unknown")
+
+        return await self._call(read)
+
     def close(self) -> None:
         self._api.api_client.close()
+        # Calls already queued still run (on a fresh connection) and finish.
+        self._executor.shutdown(wait=False)
 
 
 def _read_to_end(response: Any) -> None:
@@ -332,10 +366,14 @@ def _json(response: Any) -> dict[str, Any]:
 
 
 class KubeGateway:
-    """One ClusterClient per cluster (rebuilt when the cluster's connection changes)."""
+    """One ClusterClient per cluster (rebuilt when the cluster's connection changes), each with
+    threads of its own: a slow cluster holds up its own calls, never another cluster's."""
 
-    def __init__(self, keyring: Keyring, *, max_threads: int = 32) -> None:
-        self.executor = ThreadPoolExecutor(max_threads, thread_name_prefix="kube")
+    def __init__(self, keyring: Keyring, *, threads_per_cluster: int = 16) -> None:
+        # The client imports its API classes on first use, which takes a second or more: pay it
+        # at start-up, not on the event loop in the middle of a watch.
+        _ = (k8s.CoreV1Api, k8s.VersionApi)
+        self._threads_per_cluster = threads_per_cluster
         self._keyring = keyring
         self._files = CredentialFiles()
         self._clients: dict[Any, tuple[Any, ClusterClient]] = {}
@@ -347,14 +385,20 @@ class KubeGateway:
         if cached is not None:
             cached[1].close()
         created = ClusterClient(
-            configuration_for(cluster, self._keyring, self._files), self.executor
+            configuration_for(cluster, self._keyring, self._files),
+            ThreadPoolExecutor(
+                self._threads_per_cluster, thread_name_prefix=f"kube-{str(cluster.id)[:8]}"
+            ),
+            max_waiting=self._threads_per_cluster * 2,
         )
         self._clients[cluster.id] = (cluster.updated_at, created)
         return created
+
+    async def server_version(self, cluster: Cluster, *, timeout: float) -> str:
+        return await self.client(cluster)._server_version(timeout)
 
     def close(self) -> None:
         for _, cluster_client in self._clients.values():
             cluster_client.close()
         self._clients.clear()
-        self.executor.shutdown(wait=False, cancel_futures=True)
         self._files.close()

@@ -1,4 +1,4 @@
-"""List-then-watch of Patrol's pods in one cluster, resuming from the last resourceVersion and
+"""List-then-watch of Patrol's pods in one namespace of one cluster, resuming from the last resourceVersion and
 re-listing after `410 Expired`, as Kubernetes controllers do. API errors end the watch: its
 caller (a supervised loop) backs off and starts again with a fresh list."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,9 +18,11 @@ WATCH_TIMEOUT_SECONDS = 60
 
 @dataclass(frozen=True, slots=True)
 class Relisted:
-    """A fresh list: every Patrol pod that exists now (anything missing was deleted meanwhile)."""
+    """A fresh list of one namespace: every Patrol pod in it now (anything missing was deleted
+    meanwhile)."""
 
     pods: list[dict[str, Any]]
+    namespace: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,16 +46,16 @@ class _Expired:
 
 
 async def watch_pods(
-    client: ClusterClient, label_selector: str, *, quiet_after: float = 1.0
+    client: ClusterClient, namespace: str, label_selector: str, *, quiet_after: float = 1.0
 ) -> AsyncGenerator[Relisted | Changed | Quiet, None]:
     """Yields until cancelled, `Quiet` after `quiet_after` seconds without an event; raises
     `KubeError` when the API fails."""
     resource_version: str | None = None
     while True:
         if resource_version is None:
-            pods, resource_version = await client.list_pods(label_selector)
-            yield Relisted(pods)
-        stream = _stream(client, label_selector, resource_version, quiet_after)
+            pods, resource_version = await client.list_pods(namespace, label_selector)
+            yield Relisted(pods, namespace)
+        stream = _stream(client, namespace, label_selector, resource_version, quiet_after)
         async with contextlib.aclosing(stream):
             async for item in stream:
                 if isinstance(item, Quiet):
@@ -71,8 +73,48 @@ async def watch_pods(
                 yield Changed(item.type, item.object)
 
 
+async def watch_namespaces(
+    client: ClusterClient,
+    namespaces: Sequence[str],
+    label_selector: str,
+    *,
+    quiet_after: float = 1.0,
+) -> AsyncGenerator[Relisted | Changed | Quiet, None]:
+    """`watch_pods` in each namespace at once, merged; the first `KubeError` ends them all."""
+    if not namespaces:
+        while True:
+            await asyncio.sleep(quiet_after)
+            yield Quiet()
+    queue: asyncio.Queue[Relisted | Changed | Quiet | BaseException] = asyncio.Queue(maxsize=256)
+
+    async def pump(namespace: str) -> None:
+        watch = watch_pods(client, namespace, label_selector, quiet_after=quiet_after)
+        try:
+            async with contextlib.aclosing(watch):
+                async for item in watch:
+                    await queue.put(item)
+        except Exception as error:
+            await queue.put(error)
+
+    pumps = [asyncio.create_task(pump(namespace)) for namespace in namespaces]
+    try:
+        while True:
+            item = await queue.get()
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        for task in pumps:
+            task.cancel()
+        await asyncio.gather(*pumps, return_exceptions=True)
+
+
 async def _stream(
-    client: ClusterClient, label_selector: str, resource_version: str, quiet_after: float
+    client: ClusterClient,
+    namespace: str,
+    label_selector: str,
+    resource_version: str,
+    quiet_after: float,
 ) -> AsyncGenerator[WatchEvent | _StreamEnded | _Expired | Quiet, None]:
     """Runs the blocking watch on its own thread (a watch holds its thread for its whole life)."""
     loop = asyncio.get_running_loop()
@@ -82,7 +124,7 @@ async def _stream(
     def pump() -> None:
         try:
             for event in client.watch_pods(
-                label_selector, resource_version, timeout_seconds=WATCH_TIMEOUT_SECONDS
+                namespace, label_selector, resource_version, timeout_seconds=WATCH_TIMEOUT_SECONDS
             ):
                 if abandoned.is_set():
                     return

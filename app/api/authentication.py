@@ -34,6 +34,7 @@ from app.metrics import AUTH_REFUSALS
 from app.models.columns import utcnow
 from app.services.dispatch import Dispatcher
 from app.services.event_fanout import EventFanout
+from app.services.ports import ClusterAccess
 from app.services.tokens import authenticate
 
 log = get_logger(__name__)
@@ -87,6 +88,7 @@ def graphql_controller(
     *,
     anonymous_read: bool,
     limits: OperationLimits,
+    clusters: ClusterAccess | None = None,
 ) -> type[Any]:
     authenticator = Authenticator(session_factory, keyring, anonymous_read=anonymous_read)
 
@@ -122,6 +124,7 @@ def graphql_controller(
             dispatcher=dispatcher,
             live=live,
             client=_client(scope),
+            clusters=clusters,
         )
 
     base = make_graphql_controller(

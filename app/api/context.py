@@ -13,6 +13,7 @@ from app.domain.access import Principal
 from app.keyring import Keyring
 from app.services.dispatch import DatabaseOnly, Dispatcher
 from app.services.event_fanout import EventFanout
+from app.services.ports import ClusterAccess
 
 
 class Context(BaseContext, kw_only=True):
@@ -22,6 +23,7 @@ class Context(BaseContext, kw_only=True):
     keyring: Keyring
     # The process's live updates; None where nothing follows the event log (some tests, tools).
     live: EventFanout | None = None
+    clusters: ClusterAccess | None = None
     # None until authenticated: a websocket authenticates with its connection_init payload.
     principal: Principal | None = None
     client: str | None = None
@@ -40,6 +42,7 @@ def build_context(
     dispatcher: Dispatcher | None = None,
     live: EventFanout | None = None,
     client: str | None = None,
+    clusters: ClusterAccess | None = None,
 ) -> Context:
     """A fresh context (fresh loader caches) for one operation; tests pass it to schema.execute."""
     return Context(
@@ -50,4 +53,5 @@ def build_context(
         keyring=keyring,
         principal=principal,
         client=client,
+        clusters=clusters,
     )

@@ -18,6 +18,7 @@ from app.models import (
     Check,
     CheckStatus,
     Cluster,
+    ClusterHealth,
     Run,
     RunEvent,
     RunLog,
@@ -40,6 +41,8 @@ class Loaders:
     latest_run_by_check_id: DataLoader[uuid.UUID, Run | None]
     run_by_id: DataLoader[uuid.UUID, Run | None]
     statuses_by_check_id: DataLoader[uuid.UUID, list[CheckStatus]]
+    statuses_by_cluster_id: DataLoader[uuid.UUID, list[CheckStatus]]
+    health_by_cluster_id: DataLoader[uuid.UUID, ClusterHealth | None]
     logs_by_run_id: DataLoader[uuid.UUID, list[RunLog]]
     events_by_run_id: DataLoader[uuid.UUID, list[RunEvent]]
     transitions_by_alert_id: DataLoader[uuid.UUID, list[AlertTransition]]
@@ -57,6 +60,8 @@ class Loaders:
             latest_run_by_check_id=_optional(session_factory, lookups.latest_run_by_check_id),
             run_by_id=_optional(session_factory, lookups.runs_by_id),
             statuses_by_check_id=_grouped(session_factory, lookups.statuses_by_check_id),
+            statuses_by_cluster_id=_grouped(session_factory, lookups.statuses_by_cluster_id),
+            health_by_cluster_id=_optional(session_factory, lookups.health_by_cluster_id),
             logs_by_run_id=_grouped(session_factory, lookups.logs_by_run_id),
             events_by_run_id=_grouped(session_factory, lookups.events_by_run_id),
             transitions_by_alert_id=_grouped(

@@ -66,6 +66,10 @@ class CreateClusterInput:
     ca_cert: str | None = strawberry.field(default=None, description="Stored, never returned.")
     insecure_skip_tls_verify: bool = False
     default_namespace: str = "default"
+    report_url: str | None = strawberry.field(
+        default=None,
+        description="Where this cluster's checker pods report; null: Patrol's public URL.",
+    )
 
     def to_draft(self) -> ClusterDraft:
         return ClusterDraft(
@@ -80,6 +84,7 @@ class CreateClusterInput:
             ca_cert=self.ca_cert,
             insecure_skip_tls_verify=self.insecure_skip_tls_verify,
             default_namespace=self.default_namespace,
+            report_url=self.report_url,
         )
 
 
@@ -97,6 +102,7 @@ class UpdateClusterInput:
     ca_cert: str | None = strawberry.UNSET
     insecure_skip_tls_verify: bool | None = strawberry.UNSET
     default_namespace: str | None = strawberry.UNSET
+    report_url: str | None = strawberry.UNSET
 
     def to_changes(self) -> ClusterChanges:
         labels = _changed(self.labels, field="labels")
@@ -114,6 +120,7 @@ class UpdateClusterInput:
                 self.insecure_skip_tls_verify, field="insecureSkipTlsVerify"
             ),
             default_namespace=_changed(self.default_namespace, field="defaultNamespace"),
+            report_url=_changed_nullable(self.report_url),
         )
 
 
@@ -132,6 +139,11 @@ class CreateCheckInput:
     extra_annotations: JSON = strawberry.field(default_factory=dict)
     enabled: bool = True
     cluster_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    cluster_selector: str | None = strawberry.field(
+        default=None,
+        description="A label selector over cluster labels (env=prod); the check also runs in "
+        "every cluster it matches, now or registered later.",
+    )
 
     def to_draft(self) -> CheckDraft:
         return CheckDraft(
@@ -146,6 +158,7 @@ class CreateCheckInput:
             extra_annotations=_object(self.extra_annotations, field="extraAnnotations"),
             enabled=self.enabled,
             cluster_ids=_parse_ids(self.cluster_ids, field="clusterIds"),
+            cluster_selector=self.cluster_selector,
         )
 
 
@@ -166,6 +179,7 @@ class UpdateCheckInput:
     extra_annotations: JSON | None = strawberry.UNSET
     enabled: bool | None = strawberry.UNSET
     cluster_ids: list[strawberry.ID] | None = strawberry.UNSET
+    cluster_selector: str | None = strawberry.UNSET
 
     def to_changes(self) -> CheckChanges:
         cluster_ids = _changed(self.cluster_ids, field="clusterIds")
@@ -186,6 +200,7 @@ class UpdateCheckInput:
                 if cluster_ids is UNCHANGED
                 else _parse_ids(cluster_ids, field="clusterIds")
             ),
+            cluster_selector=_changed_nullable(self.cluster_selector),
         )
 
 

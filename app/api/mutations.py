@@ -16,16 +16,25 @@ from app.api.inputs import (
 from app.api.types import CheckType, ClusterType, RunType
 from app.domain.access import Role
 from app.models.columns import utcnow
-from app.services import checks, clusters, trigger
+from app.services import checks, cluster_health, cluster_removal, clusters, trigger
 
 
 @strawberry.type
 class Mutation:
-    @guarded_mutation(Role.ADMIN)
+    @guarded_mutation(
+        Role.ADMIN,
+        "Registers a cluster and probes its API once: an unreachable one is registered anyway, "
+        "with the problem in health.lastError.",
+    )
     async def create_cluster(self, info: Info, input: CreateClusterInput) -> ClusterType:
         draft = input.to_draft()
         async with info.context.session_factory.begin() as session:
             cluster = await clusters.create_cluster(session, draft, info.context.keyring)
+        # Selecting checks may have started there: wake schedulers and cluster keepers.
+        await info.context.dispatcher.schedules_changed()
+        await cluster_health.probe_on_registration(
+            info.context.session_factory, info.context.clusters, cluster
+        )
         return ClusterType.from_model(cluster)
 
     @guarded_mutation(Role.ADMIN)
@@ -35,13 +44,26 @@ class Mutation:
             cluster = await clusters.update_cluster(
                 session, cluster_id, changes, info.context.keyring
             )
+        await info.context.dispatcher.schedules_changed()
+        if changes.reconnects:
+            await cluster_health.probe_on_registration(
+                info.context.session_factory, info.context.clusters, cluster
+            )
         return ClusterType.from_model(cluster)
 
-    @guarded_mutation(Role.ADMIN, "Deletes the cluster, its check memberships and its runs.")
-    async def delete_cluster(self, info: Info, id: strawberry.ID) -> strawberry.ID:
+    @guarded_mutation(
+        Role.ADMIN,
+        "Deletes Patrol's pods in the cluster, then the cluster, its check memberships and its "
+        "runs. CLUSTER_UNREACHABLE when the pods cannot be deleted while runs there may still "
+        "have some; force: true deletes the cluster anyway and leaves them behind.",
+    )
+    async def delete_cluster(
+        self, info: Info, id: strawberry.ID, force: bool = False
+    ) -> strawberry.ID:
         cluster_id = parse_id(id)
-        async with info.context.session_factory.begin() as session:
-            await clusters.delete_cluster(session, cluster_id)
+        await cluster_removal.remove_cluster(
+            info.context.session_factory, info.context.clusters, cluster_id, force=force
+        )
         return id
 
     @guarded_mutation(Role.EDITOR)

@@ -10,11 +10,11 @@ from app.api.context import Info
 from app.api.history import status_summary
 from app.api.history_types import StatusSummaryType
 from app.api.inputs import CheckFilterInput, RunFilterInput, parse_id
-from app.api.types import CheckType, ClusterType, Connection, RunType
+from app.api.types import CheckType, ClusterType, Connection, FleetType, RunType
 from app.domain.access import Role
 from app.errors import InvalidInput
 from app.models import Run
-from app.services import lookups
+from app.services import fleet, lookups
 
 
 @strawberry.type
@@ -37,6 +37,12 @@ class Query:
             async with info.context.session_factory() as session:
                 cluster = await lookups.cluster_by_name(session, str(name))
         return None if cluster is None else ClusterType.from_model(cluster)
+
+    @guarded_field(Role.VIEWER, "Counts across every cluster and check.")
+    async def fleet(self, info: Info) -> FleetType:
+        async with info.context.session_factory() as session:
+            counts = await fleet.fleet_counts(session)
+        return FleetType.from_counts(counts)
 
     @guarded_field(Role.VIEWER, "Checks ordered by namespace, then name.")
     async def checks(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Generic, TypeVar
@@ -22,6 +23,7 @@ from app.models import (
     Check,
     CheckStatus,
     Cluster,
+    ClusterHealth,
     ConnectionKind,
     FailureReason,
     Run,
@@ -30,6 +32,7 @@ from app.models import (
     RunStatus,
     RunTrigger,
 )
+from app.services.fleet import FleetCounts
 
 
 def _id(value: object) -> strawberry.ID:
@@ -40,8 +43,58 @@ def _go_duration(seconds: float | None) -> str | None:
     return None if seconds is None else format_duration(timedelta(seconds=seconds))
 
 
+@strawberry.enum(name="ClusterReachability")
+class ClusterReachability(enum.Enum):
+    UNKNOWN = "unknown"  # not probed yet
+    REACHABLE = "reachable"
+    UNREACHABLE = "unreachable"
+
+
+@strawberry.type(
+    name="ClusterHealth",
+    description="What the last probes of the cluster's API (GET /version) found.",
+)
+class ClusterHealthType:
+    status: ClusterReachability
+    since: datetime | None = strawberry.field(description="When it entered this status.")
+    checked_at: datetime | None = strawberry.field(description="When it was last probed.")
+    last_contact_at: datetime | None = strawberry.field(description="When its API last answered.")
+    server_version: str | None = strawberry.field(description="Its API server's gitVersion.")
+    last_error: str | None = strawberry.field(
+        description="Why the last failed probe failed (kept after it recovers)."
+    )
+    consecutive_failures: int
+
+    @classmethod
+    def from_model(cls, health: ClusterHealth | None) -> ClusterHealthType:
+        if health is None:
+            return cls(
+                status=ClusterReachability.UNKNOWN,
+                since=None,
+                checked_at=None,
+                last_contact_at=None,
+                server_version=None,
+                last_error=None,
+                consecutive_failures=0,
+            )
+        return cls(
+            status=(
+                ClusterReachability.REACHABLE
+                if health.reachable
+                else ClusterReachability.UNREACHABLE
+            ),
+            since=health.since,
+            checked_at=health.checked_at,
+            last_contact_at=health.last_contact_at,
+            server_version=health.server_version,
+            last_error=health.last_error,
+            consecutive_failures=health.consecutive_failures,
+        )
+
+
 @strawberry.type(name="Cluster")
 class ClusterType:
+    model: strawberry.Private[Cluster]
     id: strawberry.ID
     name: str
     description: str
@@ -51,6 +104,9 @@ class ClusterType:
     context: str | None = strawberry.field(description="The kubeconfig context used, if any.")
     insecure_skip_tls_verify: bool
     default_namespace: str
+    report_url: str | None = strawberry.field(
+        description="Where this cluster's checker pods report; null: Patrol's public URL."
+    )
     has_credentials: bool = strawberry.field(
         description="Whether a kubeconfig, token or CA certificate is stored (never returned)."
     )
@@ -60,6 +116,7 @@ class ClusterType:
     @classmethod
     def from_model(cls, cluster: Cluster) -> ClusterType:
         return cls(
+            model=cluster,
             id=_id(cluster.id),
             name=cluster.name,
             description=cluster.description,
@@ -69,10 +126,21 @@ class ClusterType:
             context=cluster.kube_context,
             insecure_skip_tls_verify=cluster.insecure_skip_tls_verify,
             default_namespace=cluster.default_namespace,
+            report_url=cluster.report_url,
             has_credentials=cluster.has_credentials,
             created_at=cluster.created_at,
             updated_at=cluster.updated_at,
         )
+
+    @described_field("Whether its API answers, its server version, last contact and error.")
+    async def health(self, info: Info) -> ClusterHealthType:
+        health = await info.context.loaders.health_by_cluster_id.load(self.model.id)
+        return ClusterHealthType.from_model(health)
+
+    @described_field("The status here of each check that runs here, by namespace and name.")
+    async def statuses(self, info: Info) -> list[CheckStatusType]:
+        statuses = await info.context.loaders.statuses_by_cluster_id.load(self.model.id)
+        return [CheckStatusType.from_model(status) for status in statuses]
 
 
 @strawberry.type(name="Check")
@@ -96,6 +164,9 @@ class CheckType:
     source: str | None = strawberry.field(
         description="Where `patrol apply` / `applyManifests` read it from; null if made by the API."
     )
+    cluster_selector: str | None = strawberry.field(
+        description="The label selector over cluster labels it also runs by, if any."
+    )
     version: int = strawberry.field(description="Incremented on every edit.")
     created_at: datetime
     updated_at: datetime
@@ -118,6 +189,7 @@ class CheckType:
             timeout_seconds=check.timeout_seconds,
             enabled=check.enabled,
             source=check.source,
+            cluster_selector=check.cluster_selector,
             version=check.version,
             created_at=check.created_at,
             updated_at=check.updated_at,
@@ -199,6 +271,11 @@ class CheckStatusType:
     async def cluster(self, info: Info) -> ClusterType | None:
         cluster = await info.context.loaders.cluster_by_id.load(self.model.cluster_id)
         return None if cluster is None else ClusterType.from_model(cluster)
+
+    @strawberry.field
+    async def check(self, info: Info) -> CheckType | None:
+        check = await info.context.loaders.check_by_id.load(self.model.check_id)
+        return None if check is None else CheckType.from_model(check)
 
     @described_field("The run the status follows.")
     async def last_run(self, info: Info) -> RunType | None:
@@ -330,6 +407,38 @@ class RunType:
     async def events(self, info: Info) -> list[RunEventType]:
         events = await info.context.loaders.events_by_run_id.load(self.model.id)
         return [RunEventType.from_model(event) for event in events]
+
+
+@strawberry.type(name="StatusCount")
+class StatusCountType:
+    status: CheckHealth
+    count: int
+
+
+@strawberry.type(name="Fleet", description="Counts across every cluster and check.")
+class FleetType:
+    clusters: int
+    reachable_clusters: int
+    unreachable_clusters: int
+    unknown_clusters: int = strawberry.field(description="Clusters not probed yet.")
+    checks: int
+    statuses: list[StatusCountType] = strawberry.field(
+        description="(check, cluster) pairs by status, every status listed."
+    )
+
+    @classmethod
+    def from_counts(cls, counts: FleetCounts) -> FleetType:
+        return cls(
+            clusters=counts.clusters,
+            reachable_clusters=counts.reachable_clusters,
+            unreachable_clusters=counts.unreachable_clusters,
+            unknown_clusters=counts.unknown_clusters,
+            checks=counts.checks,
+            statuses=[
+                StatusCountType(status=status, count=count)
+                for status, count in counts.statuses.items()
+            ],
+        )
 
 
 @strawberry.type

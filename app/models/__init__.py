@@ -17,7 +17,7 @@ from app.models.alerting import (
     SilenceWindowKind,
 )
 from app.models.check import Check, CheckCluster
-from app.models.cluster import Cluster, ConnectionKind
+from app.models.cluster import Cluster, ClusterHealth, ConnectionKind
 from app.models.history import CheckStatus, Event, EventKind
 from app.models.rollup import RunRollup, RunRollupBin
 from app.models.run import FailureReason, Run, RunEvent, RunLog, RunStatus, RunTrigger
@@ -40,6 +40,7 @@ __all__ = [
     "CheckSchedule",
     "CheckStatus",
     "Cluster",
+    "ClusterHealth",
     "ConnectionKind",
     "DeliveryAttempt",
     "Event",

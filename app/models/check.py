@@ -25,6 +25,14 @@ class CheckCluster(SQLModel, table=True):
             sa.Uuid(), sa.ForeignKey("cluster.id", ondelete="CASCADE"), primary_key=True, index=True
         )
     )
+    # Why the check runs there: named in its clusterIds, matched by its cluster selector, or both.
+    # The row goes when neither holds.
+    explicit: bool = Field(
+        default=True, sa_column=sa.Column(sa.Boolean(), nullable=False, server_default=sa.true())
+    )
+    matched: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean(), nullable=False, server_default=sa.false())
+    )
 
 
 class Check(SQLModel, table=True):
@@ -40,6 +48,9 @@ class Check(SQLModel, table=True):
     pod_spec: dict[str, Any] = Field(sa_column=json_column())
     extra_labels: dict[str, str] = Field(default_factory=dict, sa_column=json_column())
     extra_annotations: dict[str, str] = Field(default_factory=dict, sa_column=json_column())
+    # A label selector over cluster labels (`env=prod,tier!=dev`): the check also runs in every
+    # cluster it matches, registered now or later. None: only its explicit clusters.
+    cluster_selector: str | None = None
     # None: on-demand only, never scheduled.
     run_interval_seconds: float | None = None
     timeout_seconds: float

@@ -54,6 +54,9 @@ class EventKind(enum.StrEnum):
     STATUS_CHANGED = "status_changed"
     # An alert transition, written by the rule engine in the transaction that recorded it.
     ALERT_CHANGED = "alert_changed"
+    # A cluster's API became unreachable or reachable again: check_id is null, cluster_id set,
+    # payload {"from": "reachable"|"unreachable"|"unknown", "to": ..., "error": ...}.
+    CLUSTER_HEALTH_CHANGED = "cluster_health_changed"
 
 
 class Event(SQLModel, table=True):
@@ -73,7 +76,8 @@ class Event(SQLModel, table=True):
     at: datetime = Field(sa_column=timestamp_column(nullable=False))
     kind: EventKind = Field(sa_column=enum_column(EventKind))
     # No foreign keys: the log outlives what it tells about, until retention prunes it.
-    check_id: uuid.UUID = Field(sa_column=sa.Column(sa.Uuid(), nullable=False))
+    # Null for events about a cluster rather than a check (CLUSTER_HEALTH_CHANGED).
+    check_id: uuid.UUID | None = Field(default=None, sa_column=sa.Column(sa.Uuid(), nullable=True))
     cluster_id: uuid.UUID | None = Field(
         default=None, sa_column=sa.Column(sa.Uuid(), nullable=True)
     )

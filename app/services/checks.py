@@ -13,9 +13,10 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, delete, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.domain.cluster_selector import parse_cluster_selector
 from app.domain.duration import format_duration, parse_duration
 from app.domain.names import (
     validate_annotations,
@@ -25,9 +26,9 @@ from app.domain.names import (
 )
 from app.domain.pod_spec import validate_pod_spec
 from app.errors import Conflict, InvalidInput, NotFound
-from app.models import Check, CheckCluster
+from app.models import Check
 from app.models.columns import utcnow
-from app.services import history
+from app.services import history, memberships
 from app.services.clusters import resolve_cluster_ids
 from app.services.patch import UNCHANGED, Unchanged, pick
 from app.services.scheduling import sync_check_schedule
@@ -50,6 +51,7 @@ class CheckDraft:
     extra_annotations: dict[str, str] = field(default_factory=dict)
     enabled: bool = True
     cluster_ids: list[uuid.UUID] = field(default_factory=list)
+    cluster_selector: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,6 +67,7 @@ class CheckChanges:
     extra_annotations: dict[str, str] | Unchanged = UNCHANGED
     enabled: bool | Unchanged = UNCHANGED
     cluster_ids: list[uuid.UUID] | Unchanged = UNCHANGED
+    cluster_selector: str | Unchanged | None = UNCHANGED
     # Optimistic locking: when given, the edit applies only to this version.
     expected_version: int | None = None
 
@@ -83,6 +86,7 @@ async def create_check(session: AsyncSession, draft: CheckDraft) -> Check:
         run_interval_seconds=None if interval is None else interval.total_seconds(),
         timeout_seconds=timeout.total_seconds(),
         enabled=draft.enabled,
+        cluster_selector=_selector(draft.cluster_selector),
     )
     _validate(check)
     check.pod_spec = await _validated_pod_spec(draft.pod_spec)
@@ -90,11 +94,16 @@ async def create_check(session: AsyncSession, draft: CheckDraft) -> Check:
     await _ensure_name_free(session, check, except_id=None)
     session.add(check)
     await _flush(session, check)
-    session.add_all(CheckCluster(check_id=check.id, cluster_id=c) for c in cluster_ids)
+    await memberships.set_explicit_clusters(session, check.id, cluster_ids)
+    await memberships.apply_selector(session, check)
     await _flush(session, check)
     await sync_check_schedule(session, check, now=check.updated_at)
     await history.sync_memberships(
-        session, check.id, cluster_ids, is_paused=not check.enabled, now=check.updated_at
+        session,
+        check.id,
+        await memberships.assigned_clusters(session, check.id),
+        is_paused=not check.enabled,
+        now=check.updated_at,
     )
     return check
 
@@ -130,19 +139,32 @@ async def update_check(session: AsyncSession, check_id: uuid.UUID, changes: Chec
         check.extra_labels = pick(changes.extra_labels, check.extra_labels)
         check.extra_annotations = pick(changes.extra_annotations, check.extra_annotations)
         check.enabled = pick(changes.enabled, check.enabled)
+        selector_changed = False
+        if changes.cluster_selector is not UNCHANGED:
+            selector = _selector(changes.cluster_selector)
+            selector_changed = selector != check.cluster_selector
+            check.cluster_selector = selector
         _validate(check)
-        if changes.cluster_ids is not UNCHANGED:
-            await _replace_clusters(session, check, changes.cluster_ids)
+        wanted = (
+            None
+            if changes.cluster_ids is UNCHANGED
+            else await resolve_cluster_ids(session, changes.cluster_ids)
+        )
         if renamed:
             await _ensure_name_free(session, check, except_id=check.id)
     _touch(check)
     await _flush(session, check)
+    if wanted is not None:
+        await memberships.set_explicit_clusters(session, check.id, wanted)
+    if selector_changed:
+        await memberships.apply_selector(session, check)
+    await _flush(session, check)
     await sync_check_schedule(session, check, now=check.updated_at)
-    if changes.cluster_ids is not UNCHANGED:
+    if changes.cluster_ids is not UNCHANGED or selector_changed:
         await history.sync_memberships(
             session,
             check.id,
-            await _assigned_clusters(session, check.id),
+            await memberships.assigned_clusters(session, check.id),
             is_paused=not check.enabled,
             now=check.updated_at,
         )
@@ -227,41 +249,15 @@ def _positive_duration(text: str, *, field: str) -> timedelta:
     return value
 
 
+def _selector(text: str | None) -> str | None:
+    """Blank means none; anything else must parse (the parsed form is not stored)."""
+    if text is None or not text.strip():
+        return None
+    return parse_cluster_selector(text).text
+
+
 def _interval(text: str | None) -> timedelta | None:
     return None if text is None else _positive_duration(text, field="runInterval")
-
-
-async def _assigned_clusters(session: AsyncSession, check_id: uuid.UUID) -> list[uuid.UUID]:
-    return list(
-        (
-            await session.exec(
-                select(CheckCluster.cluster_id).where(CheckCluster.check_id == check_id)
-            )
-        ).all()
-    )
-
-
-async def _replace_clusters(
-    session: AsyncSession, check: Check, cluster_ids: list[uuid.UUID]
-) -> None:
-    wanted = await resolve_cluster_ids(session, cluster_ids)
-    current = set(
-        (
-            await session.exec(
-                select(CheckCluster.cluster_id).where(CheckCluster.check_id == check.id)
-            )
-        ).all()
-    )
-    removed = current - set(wanted)
-    if removed:
-        await session.exec(
-            delete(CheckCluster).where(
-                col(CheckCluster.check_id) == check.id, col(CheckCluster.cluster_id).in_(removed)
-            )
-        )
-    session.add_all(
-        CheckCluster(check_id=check.id, cluster_id=c) for c in wanted if c not in current
-    )
 
 
 async def _ensure_name_free(

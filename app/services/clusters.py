@@ -21,6 +21,7 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.keyring import Keyring
 from app.models import Cluster, ConnectionKind
 from app.models.columns import utcnow
+from app.services import memberships
 from app.services.patch import UNCHANGED, Unchanged, pick
 
 # A check runs in at most this many clusters, and a trigger names at most this many.
@@ -40,6 +41,7 @@ class ClusterDraft:
     ca_cert: str | None = field(default=None, repr=False)
     insecure_skip_tls_verify: bool = False
     default_namespace: str = "default"
+    report_url: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,6 +57,21 @@ class ClusterChanges:
     ca_cert: str | Unchanged | None = field(default=UNCHANGED, repr=False)
     insecure_skip_tls_verify: bool | Unchanged = UNCHANGED
     default_namespace: str | Unchanged = UNCHANGED
+    report_url: str | Unchanged | None = UNCHANGED
+
+    @property
+    def reconnects(self) -> bool:
+        """Whether the change may change how (or whether) the cluster is reached."""
+        connection = (
+            self.connection_kind,
+            self.kubeconfig,
+            self.kube_context,
+            self.api_url,
+            self.token,
+            self.ca_cert,
+            self.insecure_skip_tls_verify,
+        )
+        return any(value is not UNCHANGED for value in connection)
 
 
 async def create_cluster(session: AsyncSession, draft: ClusterDraft, keyring: Keyring) -> Cluster:
@@ -72,12 +89,14 @@ async def create_cluster(session: AsyncSession, draft: ClusterDraft, keyring: Ke
         api_url=_present(draft.api_url),
         insecure_skip_tls_verify=draft.insecure_skip_tls_verify,
         default_namespace=draft.default_namespace,
+        report_url=_present(draft.report_url),
     )
     _validate(cluster, secrets, stored=_Stored())
     _store_secrets(cluster, secrets, keyring)
     await _ensure_name_free(session, cluster.name, except_id=None)
     session.add(cluster)
     await _flush(session, cluster.name)
+    await memberships.match_cluster(session, cluster, now=cluster.updated_at)
     return cluster
 
 
@@ -107,19 +126,23 @@ async def update_cluster(
         cluster.name = pick(changes.name, cluster.name)
         cluster.connection_kind = pick(changes.connection_kind, cluster.connection_kind)
         cluster.description = pick(changes.description, cluster.description)
-        cluster.labels = pick(changes.labels, cluster.labels)
         cluster.kube_context = _present(pick(changes.kube_context, cluster.kube_context))
         cluster.api_url = _present(pick(changes.api_url, cluster.api_url))
         cluster.insecure_skip_tls_verify = pick(
             changes.insecure_skip_tls_verify, cluster.insecure_skip_tls_verify
         )
         cluster.default_namespace = pick(changes.default_namespace, cluster.default_namespace)
+        cluster.report_url = _present(pick(changes.report_url, cluster.report_url))
+        relabelled = changes.labels is not UNCHANGED and changes.labels != cluster.labels
+        cluster.labels = pick(changes.labels, cluster.labels)
         _validate(cluster, secrets, stored=_Stored.of(cluster))
         _store_secrets(cluster, secrets, keyring)
         if renamed:
             await _ensure_name_free(session, cluster.name, except_id=cluster.id)
     cluster.updated_at = utcnow()
     await _flush(session, cluster.name)
+    if relabelled:
+        await memberships.match_cluster(session, cluster, now=cluster.updated_at)
     return cluster
 
 
@@ -182,17 +205,11 @@ def _validate(cluster: Cluster, secrets: _Secrets, *, stored: _Stored) -> None:
     cluster.labels = validate_labels(cluster.labels, field="labels")
     validate_dns_label(cluster.default_namespace, field="defaultNamespace")
     if cluster.api_url is not None:
-        parsed = urlparse(cluster.api_url)
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise InvalidInput(
-                "apiUrl: not an http(s) URL such as https://10.0.0.1:6443", field="apiUrl"
-            )
-        if parsed.username is not None or parsed.password is not None:
-            # Never echo it: the userinfo is a credential.
-            raise InvalidInput(
-                "apiUrl: must not carry credentials (user:password@); use token instead",
-                field="apiUrl",
-            )
+        _validate_url(cluster.api_url, "apiUrl", "https://10.0.0.1:6443", "use token instead")
+    if cluster.report_url is not None:
+        _validate_url(
+            cluster.report_url, "reportUrl", "https://patrol.example.com", "it is sent to pods"
+        )
     if isinstance(secrets.kubeconfig, str):
         parse_kubeconfig(secrets.kubeconfig, cluster.kube_context)
     kind = cluster.connection_kind
@@ -205,6 +222,17 @@ def _validate(cluster: Cluster, secrets: _Secrets, *, stored: _Stored) -> None:
             raise InvalidInput("apiUrl: required when connectionKind is TOKEN", field="apiUrl")
         if not _will_hold(secrets.token, stored.token):
             raise InvalidInput("token: required when connectionKind is TOKEN", field="token")
+
+
+def _validate_url(url: str, field: str, example: str, hint: str) -> None:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise InvalidInput(f"{field}: not an http(s) URL such as {example}", field=field)
+    if parsed.username is not None or parsed.password is not None:
+        # Never echo it: the userinfo is a credential.
+        raise InvalidInput(
+            f"{field}: must not carry credentials (user:password@); {hint}", field=field
+        )
 
 
 def _store_secrets(cluster: Cluster, secrets: _Secrets, keyring: Keyring) -> None:

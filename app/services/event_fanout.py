@@ -50,7 +50,8 @@ class LoggedEvent:
     id: int
     kind: EventKind
     at: datetime
-    check_id: uuid.UUID
+    # None for events about a cluster itself (its health), not one of its checks.
+    check_id: uuid.UUID | None
     cluster_id: uuid.UUID | None
     run_id: uuid.UUID | None
     payload: Mapping[str, Any]

@@ -146,14 +146,37 @@ async def sync_memberships(
             col(CheckStatus.check_id) == check_id, col(CheckStatus.cluster_id).not_in(wanted)
         )
     )
-    if not wanted:
+    await _add_statuses(session, check_id, wanted, is_paused=is_paused, now=now)
+
+
+async def add_membership(
+    session: AsyncSession,
+    check_id: uuid.UUID,
+    cluster_id: uuid.UUID,
+    *,
+    is_paused: bool,
+    now: datetime,
+) -> None:
+    """A status row for the check in one more cluster; the check's other rows stay as they are."""
+    await _add_statuses(session, check_id, {cluster_id}, is_paused=is_paused, now=now)
+
+
+async def _add_statuses(
+    session: AsyncSession,
+    check_id: uuid.UUID,
+    cluster_ids: set[uuid.UUID],
+    *,
+    is_paused: bool,
+    now: datetime,
+) -> None:
+    if not cluster_ids:
         return
     state = StatusState(paused=is_paused)
     first, _ = paused(state, now) if is_paused else (StatusState(since=now), None)
     insert = _insert_ignoring_conflicts(session)
     await session.exec(
         insert(CheckStatus).on_conflict_do_nothing(),
-        params=[_row((check_id, cluster_id), first, version=1) for cluster_id in wanted],
+        params=[_row((check_id, cluster_id), first, version=1) for cluster_id in cluster_ids],
     )
 
 

@@ -76,7 +76,10 @@ async def start_run(
         namespace=check.namespace,
         pod_spec=check.pod_spec,
         deadline=run.deadline_at,
-        reporting_url=reporting_url(public_url, run.id, report_secret(keyring, run.id)),
+        # Clusters reach Patrol at different addresses: the cluster's own URL comes first.
+        reporting_url=reporting_url(
+            cluster.report_url or public_url, run.id, report_secret(keyring, run.id)
+        ),
         extra_labels=check.extra_labels,
         extra_annotations=check.extra_annotations,
     )

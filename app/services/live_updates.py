@@ -49,7 +49,9 @@ class RunUpdate:
 
     @classmethod
     def of(cls, event: LoggedEvent) -> RunUpdate:
+        # Run events always name their check, cluster and run.
         assert event.run_id is not None and event.cluster_id is not None
+        assert event.check_id is not None
         payload = event.payload
         reason = payload.get("failureReason")
         return cls(
@@ -105,7 +107,7 @@ class StatusChange:
 
     @classmethod
     def of(cls, event: LoggedEvent) -> StatusChange:
-        assert event.cluster_id is not None
+        assert event.cluster_id is not None and event.check_id is not None
         return cls(
             at=event.at,
             check_id=event.check_id,

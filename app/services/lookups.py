@@ -10,7 +10,16 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.models import Check, CheckCluster, CheckStatus, Cluster, Run, RunEvent, RunLog
+from app.models import (
+    Check,
+    CheckCluster,
+    CheckStatus,
+    Cluster,
+    ClusterHealth,
+    Run,
+    RunEvent,
+    RunLog,
+)
 
 
 async def clusters_by_id(
@@ -53,6 +62,30 @@ async def statuses_by_check_id(
     for status in rows.all():
         grouped[status.check_id].append(status)
     return grouped
+
+
+async def statuses_by_cluster_id(
+    session: AsyncSession, cluster_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[CheckStatus]]:
+    rows = await session.exec(
+        select(CheckStatus)
+        .join(Check, col(Check.id) == col(CheckStatus.check_id))
+        .where(col(CheckStatus.cluster_id).in_(set(cluster_ids)))
+        .order_by(col(Check.namespace), col(Check.name))
+    )
+    grouped: dict[uuid.UUID, list[CheckStatus]] = defaultdict(list)
+    for status in rows.all():
+        grouped[status.cluster_id].append(status)
+    return grouped
+
+
+async def health_by_cluster_id(
+    session: AsyncSession, cluster_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, ClusterHealth]:
+    rows = await session.exec(
+        select(ClusterHealth).where(col(ClusterHealth.cluster_id).in_(set(cluster_ids)))
+    )
+    return {row.cluster_id: row for row in rows.all()}
 
 
 async def runs_by_id(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Run]:
@@ -120,3 +153,20 @@ async def check_by_name(session: AsyncSession, namespace: str, name: str) -> Che
 
 async def all_clusters(session: AsyncSession) -> list[Cluster]:
     return list((await session.exec(select(Cluster).order_by(col(Cluster.name)))).all())
+
+
+async def namespaces_in_use(session: AsyncSession, cluster_id: uuid.UUID) -> list[str]:
+    """The namespaces Patrol may have pods in, in one cluster: those of the checks that run
+    there, and those of its runs not finalized yet (a check may have moved namespace since)."""
+    of_checks = (
+        select(Check.namespace)
+        .join(CheckCluster, col(CheckCluster.check_id) == col(Check.id))
+        .where(CheckCluster.cluster_id == cluster_id)
+    )
+    of_runs = select(Run.pod_namespace).where(
+        Run.cluster_id == cluster_id,
+        col(Run.finalized_at).is_(None),
+        col(Run.pod_namespace).is_not(None),
+    )
+    found = set((await session.exec(of_checks)).all()) | set((await session.exec(of_runs)).all())
+    return sorted(namespace for namespace in found if namespace)

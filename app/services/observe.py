@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.adapters.pod_watch import Changed, Quiet, Relisted, watch_pods
+from app.adapters.pod_watch import Changed, Quiet, Relisted, watch_namespaces
 from app.adapters.queue import JobQueue
 from app.db import SessionFactory
 from app.domain.manifest import PATROL_POD_SELECTOR, RUN_ID_LABEL
@@ -123,6 +123,7 @@ async def _decided(
 class PodMemo:
     """What a watch already told the database about a pod, so repeats cost nothing."""
 
+    namespace: str | None = None
     ip_recorded: bool = False
     exit_seen: bool = False
     decided: bool = False
@@ -141,9 +142,14 @@ class PodObserver:
         self._nudges = nudges
         self._memos: dict[uuid.UUID, PodMemo] = {}
 
-    async def relisted(self, pods: list[dict[str, Any]]) -> None:
+    async def relisted(self, pods: list[dict[str, Any]], namespace: str) -> None:
         listed = {run_id: pod for pod in pods if (run_id := run_id_of(pod)) is not None}
-        for run_id in [run_id for run_id in self._memos if run_id not in listed]:
+        vanished = [
+            run_id
+            for run_id, memo in self._memos.items()
+            if memo.namespace == namespace and run_id not in listed
+        ]
+        for run_id in vanished:
             await self._observe(run_id, "DELETED", {})
         for run_id, pod in listed.items():
             await self._observe(run_id, "ADDED", pod)
@@ -154,7 +160,9 @@ class PodObserver:
             await self._observe(run_id, event_type, pod)
 
     async def _observe(self, run_id: uuid.UUID, event_type: str, pod: dict[str, Any]) -> None:
-        memo = self._memos.get(run_id) or PodMemo()
+        memo = self._memos.get(run_id) or PodMemo(
+            namespace=(pod.get("metadata") or {}).get("namespace")
+        )
         deleted = event_type == "DELETED"
         if memo.decided or (not deleted and _nothing_new(memo, pod)):
             if deleted:
@@ -191,11 +199,14 @@ def _nothing_new(memo: PodMemo, pod: dict[str, Any]) -> bool:
 
 
 def pod_changes(
-    runtime: Execution, cluster: Cluster, *, quiet_after: float
+    runtime: Execution, cluster: Cluster, namespaces: Sequence[str], *, quiet_after: float
 ) -> AsyncGenerator[Relisted | Changed | Quiet, None]:
-    """The cluster's Patrol pods as a list, then their changes (`Quiet` while nothing happens);
-    raises `KubeError` when the cluster's API fails."""
-    return watch_pods(runtime.kube.client(cluster), PATROL_POD_SELECTOR, quiet_after=quiet_after)
+    """The Patrol pods in the cluster's namespaces as lists, then their changes (`Quiet` while
+    nothing happens); raises `KubeError` when the cluster's API fails. One watch per namespace:
+    Patrol's Role grants nothing cluster-wide."""
+    return watch_namespaces(
+        runtime.kube.client(cluster), namespaces, PATROL_POD_SELECTOR, quiet_after=quiet_after
+    )
 
 
 async def settle_exit(runtime: Execution, run_id: uuid.UUID) -> bool:

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from app.adapters.kube import KubeGateway
+from app.adapters.kube import KubeError, KubeGateway
 from app.adapters.queue import JobQueue
 from app.db import SessionFactory
 from app.keyring import Keyring
 from app.settings import Settings
+
+# How the API reaches clusters (deleting one reaps its pods first); None where it cannot.
+ClusterAccess = KubeGateway
+# A cluster's API failed (or its credentials cannot be used): the outside world, not a bug.
+ClusterApiError = KubeError
 
 
 class EventNudges(Protocol):

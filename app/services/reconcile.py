@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +20,7 @@ from app.metrics import PODS_REAPED, RECONCILE_FAILURES, RUNS_RECONCILED
 from app.models import Check, Cluster, Run, RunStatus
 from app.services import run_state
 from app.services.followups import enqueue_launch
-from app.services.lookups import all_clusters
+from app.services.lookups import all_clusters, namespaces_in_use
 from app.services.observe import run_id_of
 from app.services.ports import EventNudges, Execution
 
@@ -115,17 +116,22 @@ async def reconcile(runtime: Execution, *, now: datetime) -> Reconciled:
             failed += 1
             RECONCILE_FAILURES.labels(step="relaunch").inc()
             log.error("re-enqueueing a launch failed", run_id=str(run_id), exc_info=error)
-    for cluster in clusters:
-        try:
-            reaped += await _reap(runtime, cluster, now)
-        except KubeError as error:
-            failed += 1
-            RECONCILE_FAILURES.labels(step="reap").inc()
-            log.warning("reaping pods failed", cluster=cluster.name, error=str(error))
-        except Exception as error:
-            failed += 1
-            RECONCILE_FAILURES.labels(step="reap").inc()
-            log.error("reaping pods failed", cluster=cluster.name, exc_info=error)
+    # All clusters at once: a slow one holds up only its own reaping.
+    outcomes = await asyncio.gather(
+        *(_reap(runtime, cluster, now) for cluster in clusters), return_exceptions=True
+    )
+    for cluster, outcome in zip(clusters, outcomes, strict=True):
+        if isinstance(outcome, int):
+            reaped += outcome
+            continue
+        failed += 1
+        RECONCILE_FAILURES.labels(step="reap").inc()
+        if isinstance(outcome, KubeError):
+            log.warning("reaping pods failed", cluster=cluster.name, error=str(outcome))
+        elif isinstance(outcome, Exception):
+            log.error("reaping pods failed", cluster=cluster.name, exc_info=outcome)
+        else:
+            raise outcome
     RUNS_RECONCILED.labels(action="relaunch").inc(relaunched)
     RUNS_RECONCILED.labels(action="reaped").inc(reaped)
     if relaunched or reaped or failed:
@@ -135,7 +141,12 @@ async def reconcile(runtime: Execution, *, now: datetime) -> Reconciled:
 
 async def _reap(runtime: Execution, cluster: Cluster, now: datetime) -> int:
     client = runtime.kube.client(cluster)
-    pods, _ = await client.list_pods(PATROL_POD_SELECTOR)
+    async with runtime.session_factory() as session:
+        # The default namespace too: pods left there by outside hands are Patrol's to reap.
+        namespaces = {cluster.default_namespace, *await namespaces_in_use(session, cluster.id)}
+    pods: list[dict[str, Any]] = []
+    for namespace in namespaces:
+        pods.extend((await client.list_pods(namespace, PATROL_POD_SELECTOR))[0])
     async with runtime.session_factory() as session:
         doomed = await pods_to_reap(session, pods, now=now)
     for pod in doomed:

@@ -13,6 +13,7 @@ EXPECTED_ROLES = {
     "Query": {
         "clusters": Role.VIEWER,
         "cluster": Role.VIEWER,
+        "fleet": Role.VIEWER,
         "checks": Role.VIEWER,
         "check": Role.VIEWER,
         "runs": Role.VIEWER,

@@ -34,6 +34,7 @@ class Operation:
 # BAD_USER_INPUT), never FORBIDDEN; nothing here changes anything.
 OPERATIONS: dict[str, Operation] = {
     "clusters": Operation("{ clusters { id } }", {}),
+    "fleet": Operation("{ fleet { clusters } }", {}),
     "cluster": Operation('{ cluster(name: "nope") { id } }', {}),
     "checks": Operation("{ checks { totalCount } }", {}),
     "check": Operation(f'{{ check(id: "{MISSING}") {{ id }} }}', {}),

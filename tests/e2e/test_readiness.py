@@ -45,6 +45,7 @@ async def test_readyz_lists_every_loop_of_serve_and_is_ready_when_all_answer(
         "alert-tick",
         "alert-delivery",
         "watch:local",
+        "health:local",
     }
 
 

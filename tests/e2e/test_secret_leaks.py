@@ -148,6 +148,7 @@ async def test_no_secret_appears_in_answers_logs_redis_database_or_temp_files(
             issued_tokens.append(issued["data"]["createApiToken"]["token"])
             answers.pop()  # the one answer that must show the new token
             run_secrets = await exercise_runs(stack, call, cluster_ids)
+            await exercise_fleet(call, cluster_ids)
             await call(
                 "{ clusters { id name apiUrl context hasCredentials labels } "
                 "auditLog(first: 50) { nodes { operation arguments message outcome } } }"
@@ -228,6 +229,23 @@ async def exercise_clusters(call: Any) -> list[str]:
         )
         assert answer["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     return ids
+
+
+async def exercise_fleet(call: Any, cluster_ids: list[str]) -> None:
+    """Health probes fail with the credentials in hand, and deleting a cluster that cannot be
+    reached is refused with the reason."""
+
+    async def probed() -> bool:
+        answer = await call(
+            "{ clusters { name reportUrl health { status lastError serverVersion } } "
+            "fleet { clusters unreachableClusters } }"
+        )
+        statuses = {c["name"]: c["health"]["status"] for c in answer["data"]["clusters"]}
+        return statuses.get("leaky-token") == statuses.get("leaky-kubeconfig") == "UNREACHABLE"
+
+    await eventually(probed, timeout=45)
+    refused = await call("mutation($id: ID!) { deleteCluster(id: $id) }", id=cluster_ids[0])
+    assert refused["errors"][0]["extensions"]["code"] == "CLUSTER_UNREACHABLE"
 
 
 async def exercise_runs(stack: PatrolStack, call: Any, cluster_ids: list[str]) -> list[str]:

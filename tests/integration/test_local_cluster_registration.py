@@ -17,7 +17,7 @@ from app.services.local_cluster import register_local_cluster
 
 @pytest.fixture
 async def gateway(keyring: Keyring) -> AsyncIterator[KubeGateway]:
-    gateway = KubeGateway(keyring, max_threads=2)
+    gateway = KubeGateway(keyring, threads_per_cluster=2)
     try:
         yield gateway
     finally:
@@ -33,7 +33,7 @@ async def test_the_local_cluster_is_stored_with_its_token_and_reached_with_it(
         async with session_factory() as session:
             cluster = await register_local_cluster(session, keyring, local.url, local.token)
 
-        pods, _ = await gateway.client(cluster).list_pods("app=none")
+        pods, _ = await gateway.client(cluster).list_pods("default", "app=none")
     finally:
         await local.stop()
 
@@ -50,7 +50,7 @@ async def test_a_restart_with_a_new_token_is_re_registered_and_reached_with_the_
     await first.start()
     async with session_factory() as session:
         before = await register_local_cluster(session, keyring, first.url, first.token)
-    await gateway.client(before).list_pods("app=none")
+    await gateway.client(before).list_pods("default", "app=none")
     port = int(first.url.rsplit(":", 1)[-1])
     await first.stop()
     second = LocalCluster()
@@ -59,7 +59,7 @@ async def test_a_restart_with_a_new_token_is_re_registered_and_reached_with_the_
         async with session_factory() as session:
             after = await register_local_cluster(session, keyring, second.url, second.token)
 
-        pods, _ = await gateway.client(after).list_pods("app=none")
+        pods, _ = await gateway.client(after).list_pods("default", "app=none")
     finally:
         await second.stop()
 

@@ -13,6 +13,7 @@ from app.migrations import current_revision, head_revision, schema_drift, upgrad
 
 EXPECTED_TABLES = {
     "cluster",
+    "cluster_health",
     "check",
     "check_cluster",
     "run",

@@ -37,27 +37,30 @@ async def schedule_due_runs(runtime: Runtime, launches: Launches) -> int:
         slots = await due_slots(session, until=utcnow(), limit=SCHEDULER_BATCH)
         runs = await claim_due_slots(session, slots, now=utcnow(), nudges=runtime.event_nudges)
     for run in runs:
-        launches.start(run.id)
+        launches.start(run.id, run.cluster_id)
     return len(slots)
 
 
 class Launches:
-    """Launches claimed runs right here, a bounded number at a time: no queue hop between a due
-    time and its pod. A launch that needs a retry, or is lost with this process, goes through the
-    job queue (the reconciler re-enqueues runs left pending)."""
+    """Launches claimed runs right here, a bounded number at a time per cluster (a slow cluster
+    fills only its own slots): no queue hop between a due time and its pod. A launch that needs a
+    retry, or is lost with this process, goes through the job queue (the reconciler re-enqueues
+    runs left pending)."""
 
-    def __init__(self, runtime: Runtime, *, concurrency: int = 32) -> None:
+    def __init__(self, runtime: Runtime, *, concurrency_per_cluster: int = 16) -> None:
         self._runtime = runtime
-        self._slots = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency_per_cluster
+        self._slots: dict[uuid.UUID, asyncio.Semaphore] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def start(self, run_id: uuid.UUID) -> None:
-        task = asyncio.create_task(self._launch(run_id), name=f"launch:{run_id}")
+    def start(self, run_id: uuid.UUID, cluster_id: uuid.UUID) -> None:
+        slots = self._slots.setdefault(cluster_id, asyncio.Semaphore(self._concurrency))
+        task = asyncio.create_task(self._launch(run_id, slots), name=f"launch:{run_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _launch(self, run_id: uuid.UUID) -> None:
-        async with self._slots:
+    async def _launch(self, run_id: uuid.UUID, slots: asyncio.Semaphore) -> None:
+        async with slots:
             try:
                 attempt = await launch(self._runtime, run_id, retry_in=0)
             except Exception:

@@ -31,6 +31,8 @@ class AlertChange:
     def of(cls, event: LoggedEvent) -> AlertChange:
         payload = event.payload
         silenced = payload.get("silencedBy")
+        # Every alert is about a check; only cluster health events have none.
+        assert event.check_id is not None
         return cls(
             at=datetime.fromisoformat(payload["at"]),
             alert_id=uuid.UUID(payload["alertId"]),

@@ -181,7 +181,8 @@ async def _decided_runs(session: AsyncSession, events: Sequence[Event]) -> list[
     }
     inputs: list[RunDecided] = []
     for event in events:
-        if event.run_id is None or event.cluster_id is None:
+        # A run's events name its check; only cluster events (CLUSTER_HEALTH_CHANGED) have none.
+        if event.run_id is None or event.cluster_id is None or event.check_id is None:
             continue
         payload = event.payload
         started = _time(payload.get("startedAt"))
