@@ -20,6 +20,15 @@ class Run(SQLModel, table=True):
         sa.Index("ix_run_cluster_scheduled", "cluster_id", "scheduled_at"),
         sa.Index("ix_run_status_deadline", "status", "deadline_at"),
         sa.Index("ix_run_pod_ip", "pod_ip"),
+        # "The latest failures of a check" (runs filtered by failure reason): a few in a hundred
+        # runs, read without visiting the others.
+        sa.Index(
+            "ix_run_check_failures",
+            "check_id",
+            "scheduled_at",
+            sqlite_where=sa.text("failure_reason IS NOT NULL"),
+            postgresql_where=sa.text("failure_reason IS NOT NULL"),
+        ),
         # Decided runs still to finalize: a handful at any time among many finished ones.
         sa.Index(
             "ix_run_unfinalized",
