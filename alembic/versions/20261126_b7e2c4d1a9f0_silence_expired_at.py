@@ -1,7 +1,7 @@
 """silence.expired_at: a silence ended by hand keeps its window and never silences again
 
 Revision ID: b7e2c4d1a9f0
-Revises: 8468f137aae3
+Revises: c3d9e1f2a7b4
 Create Date: 2026-11-26 14:50:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "b7e2c4d1a9f0"
-down_revision: str | Sequence[str] | None = "8468f137aae3"
+down_revision: str | Sequence[str] | None = "c3d9e1f2a7b4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
