@@ -12,8 +12,19 @@ from strawberry.dataloader import DataLoader
 
 from app.db import SessionFactory
 from app.domain.history_window import Span
-from app.models import Check, CheckStatus, Cluster, ClusterHealth, Run, RunEvent, RunLog
+from app.models import (
+    AlertComment,
+    AlertTransition,
+    Check,
+    CheckStatus,
+    Cluster,
+    ClusterHealth,
+    Run,
+    RunEvent,
+    RunLog,
+)
 from app.services import lookups
+from app.services.alerting import alert_history, channel_config
 from app.services.uptime import Uptime, uptimes
 
 V = TypeVar("V")
@@ -34,6 +45,10 @@ class Loaders:
     health_by_cluster_id: DataLoader[uuid.UUID, ClusterHealth | None]
     logs_by_run_id: DataLoader[uuid.UUID, list[RunLog]]
     events_by_run_id: DataLoader[uuid.UUID, list[RunEvent]]
+    transitions_by_alert_id: DataLoader[uuid.UUID, list[AlertTransition]]
+    comments_by_alert_id: DataLoader[uuid.UUID, list[AlertComment]]
+    deliveries_by_alert_id: DataLoader[uuid.UUID, list[alert_history.NotificationView]]
+    channel_by_id: DataLoader[uuid.UUID, channel_config.ChannelView | None]
     uptime: DataLoader[UptimeKey, Uptime]
 
     @classmethod
@@ -49,6 +64,14 @@ class Loaders:
             health_by_cluster_id=_optional(session_factory, lookups.health_by_cluster_id),
             logs_by_run_id=_grouped(session_factory, lookups.logs_by_run_id),
             events_by_run_id=_grouped(session_factory, lookups.events_by_run_id),
+            transitions_by_alert_id=_grouped(
+                session_factory, alert_history.transitions_by_alert_id
+            ),
+            comments_by_alert_id=_grouped(session_factory, alert_history.comments_by_alert_id),
+            deliveries_by_alert_id=_grouped(
+                session_factory, alert_history.notifications_by_alert_id
+            ),
+            channel_by_id=_optional(session_factory, channel_config.channels_by_id),
             uptime=_uptime(session_factory),
         )
 

@@ -22,6 +22,9 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from app.api.access_schema import AccessMutation, AccessQuery
+from app.api.alerting.alert_schema import AlertMutation, AlertQuery
+from app.api.alerting.alert_subscription import AlertSubscription
+from app.api.alerting.config_schema import AlertConfigMutation, AlertConfigQuery
 from app.api.errors import ErrorCodes, OperationRefused, QueryTooLarge, is_expected, with_code
 from app.api.limits import OperationLimits, OperationLimitsExtension
 from app.api.manifests_schema import ManifestMutation, ManifestQuery
@@ -78,15 +81,18 @@ def _is_refusal(error: GraphQLError) -> bool:
     )
 
 
-RootQuery = merge_types("Query", (Query, AccessQuery, ManifestQuery))
-RootMutation = merge_types("Mutation", (Mutation, AccessMutation, ManifestMutation))
+RootQuery = merge_types("Query", (Query, AccessQuery, ManifestQuery, AlertConfigQuery, AlertQuery))
+RootSubscription = merge_types("Subscription", (Subscription, AlertSubscription))
+RootMutation = merge_types(
+    "Mutation", (Mutation, AccessMutation, ManifestMutation, AlertConfigMutation, AlertMutation)
+)
 
 
 def create_schema(limits: OperationLimits) -> PatrolSchema:
     created = PatrolSchema(
         query=RootQuery,
         mutation=RootMutation,
-        subscription=Subscription,
+        subscription=RootSubscription,
         execution_context_class=SharingExecutor,
         extensions=[ErrorCodes, lambda: OperationLimitsExtension(limits)],
     )

@@ -275,6 +275,8 @@ class Silence(SQLModel, table=True):
     timezone: str = Field(default="UTC", sa_column=sa.Column(sa.String(64), nullable=False))
     author: str = Field(sa_column=sa.Column(sa.String(63), nullable=False))
     comment: str = Field(default="", sa_column=sa.Column(sa.Text(), nullable=False))
+    # Ended by hand (expireSilence): it never silences again, and its window is kept as it was.
+    expired_at: datetime | None = Field(default=None, sa_column=timestamp_column())
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
 

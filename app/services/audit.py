@@ -42,11 +42,22 @@ def audit_record(
         token_id=principal.token_id,
         operation=operation,
         target=_target(arguments),
-        arguments=redact(arguments),
+        arguments=_json_safe(redact(arguments)),
         outcome=outcome,
         message=message,
         client=client,
     )
+
+
+def _json_safe(value: Any) -> Any:
+    """Arguments as a JSON column can hold them: instants (a silence's window) as ISO-8601 text."""
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
 
 
 def _target(arguments: dict[str, Any]) -> str | None:

@@ -6,8 +6,9 @@ from app.api.access import required_role
 from app.api.schema import schema
 from app.domain.access import Role
 
-# What each role may do: viewer reads; editor changes checks and runs; admin owns clusters,
-# tokens and the audit log. A new root field must be added here with its role.
+# What each role may do: viewer reads; editor changes checks and runs, alert rules, silences and
+# alerts (acknowledge, comment); admin owns clusters, channels (their URLs are credentials), tokens
+# and the audit log. A new root field must be added here with its role.
 EXPECTED_ROLES = {
     "Query": {
         "clusters": Role.VIEWER,
@@ -21,6 +22,11 @@ EXPECTED_ROLES = {
         "statusSummary": Role.VIEWER,
         "apiTokens": Role.ADMIN,
         "auditLog": Role.ADMIN,
+        "channels": Role.VIEWER,
+        "rules": Role.VIEWER,
+        "silences": Role.VIEWER,
+        "alerts": Role.VIEWER,
+        "alert": Role.VIEWER,
         "kuberhealthyManifests": Role.VIEWER,
     },
     "Mutation": {
@@ -33,6 +39,18 @@ EXPECTED_ROLES = {
         "pauseCheck": Role.EDITOR,
         "resumeCheck": Role.EDITOR,
         "triggerCheck": Role.EDITOR,
+        "createChannel": Role.ADMIN,
+        "updateChannel": Role.ADMIN,
+        "deleteChannel": Role.ADMIN,
+        "testChannel": Role.ADMIN,
+        "createRule": Role.EDITOR,
+        "updateRule": Role.EDITOR,
+        "deleteRule": Role.EDITOR,
+        "createSilence": Role.EDITOR,
+        "expireSilence": Role.EDITOR,
+        "deleteSilence": Role.EDITOR,
+        "acknowledgeAlert": Role.EDITOR,
+        "commentAlert": Role.EDITOR,
         "createApiToken": Role.ADMIN,
         "revokeApiToken": Role.ADMIN,
         "applyManifests": Role.EDITOR,
@@ -40,6 +58,7 @@ EXPECTED_ROLES = {
     "Subscription": {
         "runUpdates": Role.VIEWER,
         "checkStatusChanged": Role.VIEWER,
+        "alertUpdates": Role.VIEWER,
     },
 }
 

@@ -69,6 +69,39 @@ OPERATIONS: dict[str, Operation] = {
         'mutation { createApiToken(input: {name: "not a name", role: VIEWER}) { token } }', {}
     ),
     "revokeApiToken": Operation(f'mutation {{ revokeApiToken(id: "{MISSING}") {{ id }} }}', {}),
+    "channels": Operation("{ channels { id maskedUrls } }", {}),
+    "rules": Operation("{ rules { id } }", {}),
+    "silences": Operation("{ silences { id } }", {}),
+    "alerts": Operation("{ alerts { totalCount } }", {}),
+    "alert": Operation(f'{{ alert(id: "{MISSING}") {{ id }} }}', {}),
+    "createChannel": Operation(
+        "mutation($i: CreateChannelInput!) { createChannel(input: $i) { id } }",
+        {"i": {"name": "refused", "urls": []}},
+    ),
+    "updateChannel": Operation(
+        "mutation($i: UpdateChannelInput!) { updateChannel(input: $i) { id } }",
+        {"i": {"id": MISSING}},
+    ),
+    "deleteChannel": Operation(f'mutation {{ deleteChannel(id: "{MISSING}") }}', {}),
+    "testChannel": Operation(f'mutation {{ testChannel(id: "{MISSING}") {{ ok }} }}', {}),
+    "createRule": Operation(
+        "mutation($i: CreateRuleInput!) { createRule(input: $i) { id } }",
+        {"i": {"name": " ", "condition": {"consecutiveFailures": {}}}},
+    ),
+    "updateRule": Operation(
+        "mutation($i: UpdateRuleInput!) { updateRule(input: $i) { id } }", {"i": {"id": MISSING}}
+    ),
+    "deleteRule": Operation(f'mutation {{ deleteRule(id: "{MISSING}") }}', {}),
+    "createSilence": Operation(
+        "mutation($i: CreateSilenceInput!) { createSilence(input: $i) { id } }",
+        {"i": {"matchers": {}, "window": {"recurring": {"cron": "0 2 * * *", "duration": "1h"}}}},
+    ),
+    "expireSilence": Operation(f'mutation {{ expireSilence(id: "{MISSING}") {{ id }} }}', {}),
+    "deleteSilence": Operation(f'mutation {{ deleteSilence(id: "{MISSING}") }}', {}),
+    "acknowledgeAlert": Operation(f'mutation {{ acknowledgeAlert(id: "{MISSING}") {{ id }} }}', {}),
+    "commentAlert": Operation(
+        f'mutation {{ commentAlert(id: "{MISSING}", text: "x") {{ id }} }}', {}
+    ),
     "kuberhealthyManifests": Operation("{ kuberhealthyManifests }", {}),
     "applyManifests": Operation(
         'mutation { applyManifests(yaml: "", dryRun: true) { applied } }', {}

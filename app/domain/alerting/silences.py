@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 from app.domain.alerting.inputs import AlertSubject
 from app.domain.alerting.matchers import SubjectMatcher, matches
@@ -64,9 +64,24 @@ class Silence:
                         "minute hour day-of-month month day-of-week (e.g. '0 2 * * *')",
                         field="window.cron",
                     )
+                if not _names_a_date(expression):
+                    raise InvalidInput(
+                        f"cron expression {expression!r} names no date that exists "
+                        "(e.g. the 31st of February)",
+                        field="window.cron",
+                    )
                 if duration <= timedelta(0):
                     raise InvalidInput("must be a positive duration", field="window.duration")
                 time_zone(zone)
+
+
+def _names_a_date(expression: str) -> bool:
+    """croniter accepts `0 2 31 2 *` but cannot find a time for it (and raises while judging)."""
+    try:
+        croniter(expression, datetime(2000, 1, 1, tzinfo=UTC)).get_next(datetime)
+    except CroniterBadDateError:
+        return False
+    return True
 
 
 def time_zone(name: str) -> ZoneInfo:

@@ -96,7 +96,10 @@ async def load_catalog(
                 rule_id=str(row.id),
                 error=str(error),
             )
-    silences = [silence_of(row) for row in await session.exec(select(Silence))]
+    silences = [
+        silence_of(row)
+        for row in await session.exec(select(Silence).where(col(Silence.expired_at).is_(None)))
+    ]
     channels = frozenset((await session.exec(select(Channel.id))).all())
     check_query = select(Check.id, Check.namespace, Check.name, Check.labels)
     if check_ids is not None:

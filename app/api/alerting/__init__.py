@@ -1,0 +1,1 @@
+"""GraphQL for alerting: channels, rules, silences and the alerts they produce."""
