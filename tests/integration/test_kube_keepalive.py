@@ -41,7 +41,7 @@ def namespace(cluster: ThreadedLocalCluster) -> str:
 def cluster_client(cluster: ThreadedLocalCluster) -> Iterator[ClusterClient]:
     # Few threads, so the same few pooled connections carry every kind of request in turn.
     with cluster.api_client() as api, ThreadPoolExecutor(3) as executor:
-        yield ClusterClient(api.configuration, executor)
+        yield ClusterClient(api.configuration, executor, max_waiting=PODS * 8)
 
 
 def pod(name: str) -> dict[str, object]:
@@ -56,9 +56,9 @@ def pod(name: str) -> dict[str, object]:
     }
 
 
-def watch_a_little(client: ClusterClient, resource_version: str) -> int:
+def watch_a_little(client: ClusterClient, namespace: str, resource_version: str) -> int:
     """Reads one event of a watch, then walks away from the stream while it is still open."""
-    events = client.watch_pods("app=keepalive", resource_version, timeout_seconds=30)
+    events = client.watch_pods(namespace, "app=keepalive", resource_version, timeout_seconds=30)
     try:
         next(events)
         return 1
@@ -78,7 +78,7 @@ async def test_every_kind_of_request_parses_on_reused_connections(
     for round_number in range(ROUNDS):
         names = [f"p{round_number}-{index}" for index in range(PODS)]
         await asyncio.gather(*(cluster_client.create_pod(namespace, pod(name)) for name in names))
-        _, resource_version = await cluster_client.list_pods("app=keepalive")
+        _, resource_version = await cluster_client.list_pods(namespace, "app=keepalive")
         calls = [
             call
             for name in names
@@ -94,7 +94,7 @@ async def test_every_kind_of_request_parses_on_reused_connections(
             )
         ]
         watches = [
-            loop.run_in_executor(None, watch_a_little, cluster_client, resource_version)
+            loop.run_in_executor(None, watch_a_little, cluster_client, namespace, resource_version)
             for _ in range(4)
         ]
         results = await asyncio.gather(*calls, *watches, return_exceptions=True)
@@ -110,7 +110,7 @@ async def test_every_kind_of_request_parses_on_reused_connections(
 
     broken = [record.getMessage() for record in caplog.records if record.name.startswith("urllib3")]
     assert not broken, broken[:1]
-    listed, _ = await cluster_client.list_pods("app=keepalive")
+    listed, _ = await cluster_client.list_pods(namespace, "app=keepalive")
     leftovers = [item["metadata"]["name"] for item in listed]
     assert all(name.startswith("p") for name in leftovers)
 
@@ -118,7 +118,7 @@ async def test_every_kind_of_request_parses_on_reused_connections(
 def test_kube_errors_still_surface(cluster: ThreadedLocalCluster) -> None:
     """The connection handling does not swallow real errors."""
     with cluster.api_client() as api, ThreadPoolExecutor(1) as executor:
-        client = ClusterClient(api.configuration, executor)
+        client = ClusterClient(api.configuration, executor, max_waiting=8)
         with pytest.raises(KubeError) as raised:
             asyncio.run(client.create_pod("no-such-namespace", pod("x")))
     assert raised.value.not_found
