@@ -101,7 +101,9 @@ async def record_probe(session: AsyncSession, cluster: Cluster, probe: Probe) ->
             session.add(_event(cluster, previous, probe))
         await session.commit()
         if flipped:
-            log.warning(
+            # Losing a cluster is news for an operator; finding it (again) is not a warning.
+            report = log.info if probe.reachable else log.warning
+            report(
                 "cluster health changed",
                 cluster=cluster.name,
                 previous=_state(previous),
