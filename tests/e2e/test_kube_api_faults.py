@@ -106,7 +106,10 @@ async def test_a_briefly_throttled_or_slow_api_delays_a_run_but_does_not_fail_it
 async def test_a_throttled_launch_waits_as_long_as_the_api_server_asks(
     stack: PatrolStack, json_logs: LogFile
 ) -> None:
-    stack.local.faults.fail_requests(count=1, status=429, path_contains="/namespaces/default/pods")
+    # The pod creation only: the namespaced watch lists the same path.
+    stack.local.faults.fail_requests(
+        count=1, status=429, path_contains="/namespaces/default/pods", method="POST"
+    )
     check = await stack.add_check(
         "throttled", python_script(REPORT_TO_INJECTED_URL), run_interval="1h", timeout="20s"
     )
