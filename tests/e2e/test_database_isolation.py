@@ -49,7 +49,9 @@ async def test_long_api_reads_do_not_delay_a_scheduled_launch(api_stack: PatrolS
 
         run = await eventually(launched, timeout=10)
         assert run.started_at is not None
-        assert run.started_at - run.scheduled_at < timedelta(seconds=1)
+        # The proof is that it launched while every read still held its connection; the bound
+        # only leaves room for a loaded machine (it once took 1.07 s beside another test suite).
+        assert run.started_at - run.scheduled_at < timedelta(seconds=5)
         assert not any(read.done() for read in reads), "the reads ended before the launch"
     finally:
         done.set()
