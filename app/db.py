@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -192,3 +193,12 @@ def create_engines(url: str, *, schema: str | None, pools: PoolSettings) -> Engi
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+# PostgreSQL's "deadlock detected": it aborted this transaction to let the other one through, and
+# the documented answer is to run it again.
+_DEADLOCK_SQLSTATE = "40P01"
+
+
+def is_deadlock(error: DBAPIError) -> bool:
+    return getattr(error.orig, "sqlstate", None) == _DEADLOCK_SQLSTATE

@@ -4,13 +4,15 @@ Kubernetes call."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, func, select
 
 from app.adapters.kube import KubeError, KubeGateway
-from app.db import SessionFactory
+from app.db import SessionFactory, is_deadlock
 from app.domain.manifest import PATROL_POD_SELECTOR
 from app.errors import ClusterUnreachable
 from app.logging import get_logger
@@ -20,6 +22,7 @@ from app.services.clusters import delete_cluster, get_cluster
 from app.services.lookups import namespaces_in_use
 
 log = get_logger(__name__)
+DELETE_ATTEMPTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +68,26 @@ async def remove_cluster(
             "managed-by=patrol)",
             field="id",
         )
-    async with session_factory.begin() as session:
-        removed = await delete_cluster(session, cluster_id)
+    removed = await _delete(session_factory, cluster_id)
     log.info(
         "cluster removed", cluster=cluster.name, pods_reaped=reaped, reap_error=problem, force=force
     )
     return Removal(removed, reaped, problem)
+
+
+async def _delete(session_factory: SessionFactory, cluster_id: uuid.UUID) -> Cluster:
+    """Deleting a cluster cascades to its runs and statuses, which a run being decided there at
+    that moment holds in the other order: PostgreSQL then aborts one of the two as a deadlock."""
+    for attempt in range(1, DELETE_ATTEMPTS + 1):
+        try:
+            async with session_factory.begin() as session:
+                return await delete_cluster(session, cluster_id)
+        except DBAPIError as error:
+            if not is_deadlock(error) or attempt == DELETE_ATTEMPTS:
+                raise
+            log.info("cluster deletion deadlocked; retrying", attempt=attempt)
+            await asyncio.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")
 
 
 async def _reap_all(kube: KubeGateway, cluster: Cluster, namespaces: list[str]) -> int:
