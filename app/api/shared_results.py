@@ -4,16 +4,27 @@ operation get the same result for the same update. With a thousand subscribers t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from graphql import ExecutionResult
 from graphql.pyutils import is_awaitable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from app.services.event_fanout import Update
+
 
 class SharedPayload:
     """A subscription payload shared by every subscriber of one update. Its fields must not
     depend on who asks (no context, no per-field role rules): their result is shared too."""
+
+    @classmethod
+    def of(cls, update: Update) -> Self:
+        """One payload per event and position, shared by the subscribers it goes to."""
+        return update.event.shared((cls, update.cursor), lambda: cls._made(update))
+
+    @classmethod
+    def _made(cls, update: Update) -> Self:
+        raise NotImplementedError
 
     def results(self) -> dict[tuple[Any, ...], Any]:
         """Results by operation; they live as long as the payload (as long as the update)."""

@@ -58,11 +58,6 @@ class RunUpdateType(SharedPayload):
     failure_reason: FailureReason | None
 
     @classmethod
-    def of(cls, update: Update) -> RunUpdateType:
-        """One object per event and position, shared by the subscribers it goes to."""
-        return update.event.shared((cls, update.cursor), lambda: cls._made(update))
-
-    @classmethod
     def _made(cls, update: Update) -> RunUpdateType:
         run = update.event.view(RunUpdate.of)
         return cls(
@@ -94,11 +89,6 @@ class CheckStatusChangeType(SharedPayload):
     run_id: strawberry.ID | None = strawberry.field(
         description="The run whose decision flipped it; null for a pause or a resume."
     )
-
-    @classmethod
-    def of(cls, update: Update) -> CheckStatusChangeType:
-        """One object per event and position, shared by the subscribers it goes to."""
-        return update.event.shared((cls, update.cursor), lambda: cls._made(update))
 
     @classmethod
     def _made(cls, update: Update) -> CheckStatusChangeType:

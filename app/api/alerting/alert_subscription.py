@@ -67,10 +67,6 @@ class AlertUpdateType(SharedPayload):
     notified: bool = strawberry.field(description="Whether notifications were queued for it.")
 
     @classmethod
-    def of(cls, update: Update) -> AlertUpdateType:
-        return update.event.shared((cls, update.cursor), lambda: cls._made(update))
-
-    @classmethod
     def _made(cls, update: Update) -> AlertUpdateType:
         change = update.event.view(AlertChange.of)
         return cls(
