@@ -81,12 +81,23 @@ def tune_garbage_collection() -> None:
     gc.freeze()
 
 
+# Requests and websockets still open this long after SIGTERM are cancelled, so that Patrol stops
+# well within Kubernetes' default 30 s grace however its clients behave.
+GRACEFUL_SHUTDOWN_SECONDS = 10
+
+
 def api_server_config(app: Litestar, **options: Any) -> uvicorn.Config:
     """uvicorn as Patrol runs it. By default uvicorn takes X-Forwarded-For from 127.0.0.1 as the
     client address, which would let any local process claim a pod's IP for the report pod-IP
     fallback; and its access log would print reporting URLs, secrets included."""
     return uvicorn.Config(
-        app, proxy_headers=False, access_log=False, log_config=None, lifespan="on", **options
+        app,
+        proxy_headers=False,
+        access_log=False,
+        log_config=None,
+        lifespan="on",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        **options,
     )
 
 
@@ -118,6 +129,7 @@ async def open_runtime(
 
 async def serve(settings: Settings, *, with_worker: bool = True) -> None:
     async with AsyncExitStack() as stack:
+        stack.callback(log.info, "patrol stopped")  # the first registered, so the last to run
         # Nothing may change before these two: a second start on the same data directory, or on
         # a taken port, would otherwise re-register the running instance's local cluster.
         if settings.uses_data_directory:
@@ -156,6 +168,7 @@ async def serve(settings: Settings, *, with_worker: bool = True) -> None:
         tune_garbage_collection()
         # uvicorn handles SIGINT/SIGTERM: when it returns, the exit stack stops everything else.
         await server.serve(sockets=[listener])
+        log.info("patrol stopping: the API has stopped, stopping the rest")
 
 
 async def start_worker(runtime: Runtime, stack: AsyncExitStack) -> None:
