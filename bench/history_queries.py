@@ -3,15 +3,18 @@ status summary of 1,000 checks in 3 clusters.
 
 Seeds a fresh database in bulk (see bench/history_seed.py): `--checks` checks in each of
 `--clusters` clusters with a status each, `--runs` decided runs spread over the last 30 days, and
-25 hourly rollup buckets per pair. Then times, `--repeat` times each, with Patrol's own services
-on Patrol's own engine:
-- latest 50 runs: of all checks; of one check; of one check in one cluster; of one check's
-  failures by reason; the second page of one check (after a cursor);
-- the status summary (service call, then the whole GraphQL operation as a viewer).
+49 hourly rollup buckets per pair with their daily ones. Then times, with Patrol's own services on
+Patrol's own engine:
+- latest 50 runs, `--repeat` times each: of all checks; of one check; of one check in one cluster;
+  of one check's failures by reason; the second page of one check (after a cursor);
+- the status summary, `--summary-repeat` times each (service call, then the whole GraphQL
+  operation as a viewer). `--summary-only` seeds no runs and times only the summary.
 SQLite: a temporary file. PostgreSQL: a database created for the run and dropped after it.
+What the summary reads depends on the hour (UTC): see app/services/dashboard.py; it is printed.
 
 Run: .venv/bin/python -m bench.history_queries [--runs 1000000] [--checks 1000] [--clusters 3]
-     [--repeat 200] [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
+     [--repeat 200] [--summary-repeat 20] [--summary-only]
+     [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from datetime import time as time_of_day
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -32,14 +37,17 @@ from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers the tables)
+from app.api import history as history_api
 from app.api.context import build_context
 from app.api.limits import OperationLimits
 from app.api.schema import create_schema
 from app.db import SessionFactory, create_engine, create_session_factory
 from app.domain.access import Principal, Role
+from app.domain.history_window import UptimeWindow, preset_span
 from app.domain.run_lifecycle import FailureReason
 from app.keyring import Keyring, generate_key
 from app.logging import configure_logging
+from app.serve import tune_garbage_collection
 from app.services import dashboard, listing
 from app.services.listing import CheckFilter, RunFilter, RunKey
 from bench.common import percentile
@@ -122,86 +130,104 @@ async def main(arguments: argparse.Namespace) -> None:
                 connection, checks=arguments.checks, clusters=arguments.clusters, now=now
             )
         pairs = arguments.checks * arguments.clusters
+        runs = 0 if arguments.summary_only else arguments.runs
+        if runs:
+            async with engine.begin() as connection:
+                await seed_runs(connection, runs=runs, pairs=pairs, now=now)
         async with engine.begin() as connection:
-            await seed_runs(connection, runs=arguments.runs, pairs=pairs, now=now)
-        async with engine.begin() as connection:
-            await seed_rollups(connection, hours=25, now=now)
+            await seed_rollups(connection, hours=49, now=now)
             await connection.execute(sa.text("ANALYZE"))
             rows = await connection.execute(
                 sa.text("SELECT check_id, cluster_id FROM bench_pair ORDER BY p")
             )
             pair_ids = [(uuid.UUID(str(c)), uuid.UUID(str(k))) for c, k in rows.all()]
         print(
-            f"{engine.dialect.name}: seeded {arguments.runs:,} runs, {arguments.checks:,} checks x "
+            f"{engine.dialect.name}: seeded {runs:,} runs, {arguments.checks:,} checks x "
             f"{arguments.clusters} clusters in {time.perf_counter() - began:.0f} s"
         )
-        picker = random.Random(7)
-
-        def some_pair() -> tuple[uuid.UUID, uuid.UUID]:
-            return picker.choice(pair_ids)
-
-        cursors: list[tuple[uuid.UUID, RunKey]] = []
-        async with sessions() as session:
-            for check_id, _ in picker.sample(pair_ids, 50):
-                first = await listing.list_runs(session, RunFilter(check_id=check_id), limit=PAGE)
-                cursors.append((check_id, RunKey(first[-1].scheduled_at, first[-1].id)))
-
-        async def second_page() -> int:
-            check_id, after = picker.choice(cursors)
-            return await latest_runs(sessions, RunFilter(check_id=check_id), after)
-
-        print(f"latest {PAGE} runs ({arguments.repeat} times each):")
-        cases: list[tuple[str, Callable[[], Awaitable[object]]]] = [
-            ("all checks", lambda: latest_runs(sessions, RunFilter())),
-            ("one check", lambda: latest_runs(sessions, RunFilter(check_id=some_pair()[0]))),
-            (
-                "one check in one cluster",
-                lambda: latest_runs(
-                    sessions, RunFilter(check_id=(pair := some_pair())[0], cluster_id=pair[1])
-                ),
-            ),
-            (
-                "one check, failed or timed out",
-                lambda: latest_runs(
-                    sessions,
-                    RunFilter(
-                        check_id=some_pair()[0],
-                        failure_reasons=[FailureReason.CHECK_FAILED, FailureReason.TIMED_OUT],
-                    ),
-                ),
-            ),
-            ("one check, second page (keyset)", second_page),
-        ]
-        for label, call in cases:
-            report(label, await timed(arguments.repeat, call))
-
-        async def summary_service() -> int:
-            async with sessions() as session:
-                found = await dashboard.status_summary(session, CheckFilter(), now=utc_now())
-            return len(found.checks)
-
-        schema = create_schema(OperationLimits(max_cost=10**9))
-        viewer = Principal("bench", Role.VIEWER)
-        keyring = Keyring(generate_key())
-
-        def summary_graphql(document: str) -> Callable[[], Awaitable[int]]:
-            async def execute() -> int:
-                context = build_context(sessions, keyring=keyring, principal=viewer)
-                result = await schema.execute(document, context_value=context)
-                assert result.errors is None and result.data is not None, result.errors
-                return len(result.data["statusSummary"]["checks"])
-
-            return execute
-
-        repeat = max(10, arguments.repeat // 10)
-        print(
-            f"status summary, {arguments.checks:,} checks x {arguments.clusters} clusters ({repeat} times each):"
-        )
-        report("service (1 statement)", await timed(repeat, summary_service))
-        report("GraphQL, grid (statuses, uptimes24h)", await timed(repeat, summary_graphql(GRID)))
-        report("GraphQL, one object per cluster", await timed(repeat, summary_graphql(OBJECTS)))
+        if runs:
+            await time_latest_runs(sessions, pair_ids, arguments.repeat)
+        await time_summary(sessions, arguments)
         print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         await engine.dispose()
+
+
+async def time_latest_runs(
+    sessions: SessionFactory, pair_ids: list[tuple[uuid.UUID, uuid.UUID]], repeat: int
+) -> None:
+    picker = random.Random(7)
+
+    def some_pair() -> tuple[uuid.UUID, uuid.UUID]:
+        return picker.choice(pair_ids)
+
+    cursors: list[tuple[uuid.UUID, RunKey]] = []
+    async with sessions() as session:
+        for check_id, _ in picker.sample(pair_ids, 50):
+            first = await listing.list_runs(session, RunFilter(check_id=check_id), limit=PAGE)
+            cursors.append((check_id, RunKey(first[-1].scheduled_at, first[-1].id)))
+
+    async def second_page() -> int:
+        check_id, after = picker.choice(cursors)
+        return await latest_runs(sessions, RunFilter(check_id=check_id), after)
+
+    print(f"latest {PAGE} runs ({repeat} times each):")
+    cases: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+        ("all checks", lambda: latest_runs(sessions, RunFilter())),
+        ("one check", lambda: latest_runs(sessions, RunFilter(check_id=some_pair()[0]))),
+        (
+            "one check in one cluster",
+            lambda: latest_runs(
+                sessions, RunFilter(check_id=(pair := some_pair())[0], cluster_id=pair[1])
+            ),
+        ),
+        (
+            "one check, failed or timed out",
+            lambda: latest_runs(
+                sessions,
+                RunFilter(
+                    check_id=some_pair()[0],
+                    failure_reasons=[FailureReason.CHECK_FAILED, FailureReason.TIMED_OUT],
+                ),
+            ),
+        ),
+        ("one check, second page (keyset)", second_page),
+    ]
+    for label, call in cases:
+        report(label, await timed(repeat, call))
+
+
+async def time_summary(sessions: SessionFactory, arguments: argparse.Namespace) -> None:
+    """Timed as `patrol serve` answers it: collections tuned, what start-up built frozen."""
+
+    async def summary_service() -> int:
+        async with sessions() as session:
+            found = await dashboard.status_summary(session, CheckFilter(), now=utc_now())
+        return len(found.checks)
+
+    schema = create_schema(OperationLimits(max_cost=10**9))
+    viewer = Principal("bench", Role.VIEWER)
+    keyring = Keyring(generate_key())
+
+    def summary_graphql(document: str) -> Callable[[], Awaitable[int]]:
+        async def execute() -> int:
+            context = build_context(sessions, keyring=keyring, principal=viewer)
+            result = await schema.execute(document, context_value=context)
+            assert result.errors is None and result.data is not None, result.errors
+            return len(result.data["statusSummary"]["checks"])
+
+        return execute
+
+    repeat = arguments.summary_repeat or max(10, arguments.repeat // 10)
+    tune_garbage_collection()  # as `patrol serve` does
+    hourly, daily = dashboard.buckets_read(preset_span(UptimeWindow.H24, utc_now()))
+    print(
+        f"status summary, {arguments.checks:,} checks x {arguments.clusters} clusters "
+        f"({repeat} times each; at {utc_now():%H:%M} UTC it reads {hourly} hourly and {daily} "
+        "daily buckets per check and cluster):"
+    )
+    report("service (1 statement)", await timed(repeat, summary_service))
+    report("GraphQL, grid (statuses, uptimes24h)", await timed(repeat, summary_graphql(GRID)))
+    report("GraphQL, one object per cluster", await timed(repeat, summary_graphql(OBJECTS)))
 
 
 if __name__ == "__main__":
@@ -212,5 +238,26 @@ if __name__ == "__main__":
     parser.add_argument("--checks", type=int, default=1_000)
     parser.add_argument("--clusters", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument(
+        "--summary-repeat", type=int, help="times to run the summary (default: repeat / 10)"
+    )
+    parser.add_argument(
+        "--summary-only", action="store_true", help="seed no runs; time only the summary"
+    )
+    parser.add_argument(
+        "--as-of",
+        type=time_of_day.fromisoformat,
+        help="HH:MM UTC: seed and answer as if it were that time today (how many buckets the "
+        "24 h window reads depends on the hour; 11:xx is the most)",
+    )
     parser.add_argument("--database-url")
-    asyncio.run(main(parser.parse_args()))
+    parsed = parser.parse_args()
+    if parsed.as_of is not None:
+        offset = datetime.combine(datetime.now(UTC).date(), parsed.as_of, UTC) - datetime.now(UTC)
+
+        def shifted_now() -> datetime:
+            return datetime.now(UTC) + offset
+
+        utc_now = shifted_now  # this script's clock
+        history_api.utcnow = shifted_now  # the GraphQL resolvers'
+    asyncio.run(main(parsed))

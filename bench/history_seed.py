@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 from app.domain.rollup import RollupStep, bucket_start
 
@@ -125,7 +126,8 @@ async def seed_runs(connection: AsyncConnection, *, runs: int, pairs: int, now: 
 
 
 async def seed_rollups(connection: AsyncConnection, *, hours: int, now: datetime) -> None:
-    """Hourly buckets for the last `hours` hours of every pair, and their duration bins."""
+    """Hourly buckets for the last `hours` hours of every pair, their daily buckets, and the
+    hours' duration bins."""
     dialect = connection.dialect.name
     current = int(bucket_start(now, RollupStep.HOUR).timestamp())
     start = _instant(dialect, f"({current} - h * 3600)")
@@ -144,18 +146,24 @@ async def seed_rollups(connection: AsyncConnection, *, hours: int, now: datetime
             "0, 0, 60, 120000, 900, 4000 FROM bench_pair CROSS JOIN hrs"
         )
     )
-    # Today's daily bucket: the sum of today's hours above.
-    today_hours = int((now - bucket_start(now, RollupStep.DAY)).total_seconds() // 3600) + 1
-    runs = 60 * min(today_hours, hours)
-    await connection.execute(
-        sa.text(
-            "INSERT INTO run_rollup (check_id, step, bucket_start, cluster_id, runs, successes, "
-            "failures, timeouts, errors, duration_count, duration_sum_ms, duration_min_ms, "
-            f"duration_max_ms) SELECT check_id, 'day', "
-            f"{_instant(dialect, str(int(bucket_start(now, RollupStep.DAY).timestamp())))}, "
-            f"cluster_id, {runs}, {runs}, 0, 0, 0, {runs}, {runs * 2000}, 900, 4000 FROM bench_pair"
+    # The daily buckets these hours fall in: the sums of their hours, as Patrol keeps them.
+    day = bucket_start(now, RollupStep.DAY)
+    for _ in range(-(-hours // 24) + 1):
+        await connection.execute(
+            sa.text(
+                "INSERT INTO run_rollup (check_id, step, bucket_start, cluster_id, runs, "
+                "successes, failures, timeouts, errors, duration_count, duration_sum_ms, "
+                "duration_min_ms, duration_max_ms) SELECT check_id, 'day', :day, cluster_id, "
+                "SUM(runs), SUM(successes), SUM(failures), SUM(timeouts), SUM(errors), "
+                "SUM(duration_count), SUM(duration_sum_ms), MIN(duration_min_ms), "
+                "MAX(duration_max_ms) FROM run_rollup WHERE step = 'hour' AND bucket_start >= "
+                ":day AND bucket_start < :next GROUP BY check_id, cluster_id"
+            ).bindparams(
+                sa.bindparam("day", type_=UTCDateTime()), sa.bindparam("next", type_=UTCDateTime())
+            ),
+            {"day": day, "next": day + RollupStep.DAY.length},
         )
-    )
+        day -= RollupStep.DAY.length
     for number, count in ((40, 50), (45, 10)):
         await connection.execute(
             sa.text(

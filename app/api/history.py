@@ -8,6 +8,7 @@ from datetime import datetime
 from app.api.context import Info
 from app.api.history_types import DurationSeriesType, StatusSummaryType, UptimeType
 from app.api.inputs import CheckFilterInput, parse_id
+from app.api.selection import selects
 from app.domain.history_window import Span, UptimeWindow, WindowError, resolve_span, with_step
 from app.domain.rollup import RollupStep
 from app.errors import InvalidInput
@@ -61,4 +62,6 @@ async def status_summary(info: Info, where: CheckFilterInput | None) -> StatusSu
     check_filter = (where or CheckFilterInput()).to_filter()
     async with info.context.session_factory() as session:
         summary = await dashboard.status_summary(session, check_filter, now=utcnow())
-    return StatusSummaryType.from_summary(summary)
+    return StatusSummaryType.from_summary(
+        summary, with_clusters=selects(info, "checks", "clusters")
+    )

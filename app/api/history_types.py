@@ -10,7 +10,6 @@ import strawberry
 
 from app.api.context import Info
 from app.api.enums import RollupStepEnum  # noqa: F401  (registers the enum)
-from app.api.fields import described_field
 from app.domain.check_status import CheckHealth
 from app.domain.rollup import RollupStep, Tally
 from app.services.dashboard import CheckSummary, ClusterSummary, StatusSummary
@@ -158,8 +157,8 @@ class ClusterStatusSummaryType:
             status=summary.status,
             since=summary.since,
             consecutive_failures=summary.consecutive_failures,
-            runs_24h=summary.tally.runs,
-            uptime_24h=summary.tally.uptime,
+            runs_24h=summary.runs,
+            uptime_24h=summary.uptime,
         )
 
 
@@ -190,17 +189,17 @@ class CheckStatusSummaryType:
         description="Its uptime in each of the summary's `columns`, in their order; null where "
         "it had no runs.",
     )
-    summary: strawberry.Private[CheckSummary]
-
-    @described_field("The same per cluster as objects, by cluster name (more to transfer).")
-    def clusters(self) -> list[ClusterStatusSummaryType]:
-        return [ClusterStatusSummaryType.from_summary(c) for c in self.summary.clusters]
+    # An attribute, so it completes with its check in one step (app/api/plain_values.py); None
+    # unless selected, so a grid does not build it, and a miss is an error, not an empty list.
+    clusters: list[ClusterStatusSummaryType] | None = strawberry.field(
+        graphql_type=list[ClusterStatusSummaryType],
+        description="The same per cluster as objects, by cluster name (more to transfer).",
+    )
 
     @classmethod
     def from_summary(
-        cls, summary: CheckSummary, columns: list[uuid.UUID]
+        cls, summary: CheckSummary, columns: list[uuid.UUID], *, with_clusters: bool
     ) -> CheckStatusSummaryType:
-        tally = summary.tally
         cells = {cluster.cluster_id: cluster for cluster in summary.clusters}
         found = [cells.get(cluster_id) for cluster_id in columns]
         return cls(
@@ -208,11 +207,15 @@ class CheckStatusSummaryType:
             namespace=summary.namespace,
             name=summary.name,
             enabled=summary.enabled,
-            runs_24h=tally.runs,
-            uptime_24h=tally.uptime,
+            runs_24h=summary.runs,
+            uptime_24h=summary.uptime,
             statuses=[None if cell is None else cell.status for cell in found],
-            uptimes_24h=[None if cell is None else cell.tally.uptime for cell in found],
-            summary=summary,
+            uptimes_24h=[None if cell is None else cell.uptime for cell in found],
+            clusters=(
+                [ClusterStatusSummaryType.from_summary(c) for c in summary.clusters]
+                if with_clusters
+                else None
+            ),
         )
 
 
@@ -231,7 +234,7 @@ class StatusSummaryType:
     checks: list[CheckStatusSummaryType]
 
     @classmethod
-    def from_summary(cls, summary: StatusSummary) -> StatusSummaryType:
+    def from_summary(cls, summary: StatusSummary, *, with_clusters: bool) -> StatusSummaryType:
         names = {
             cluster.cluster_id: cluster.cluster_name
             for check in summary.checks
@@ -246,7 +249,8 @@ class StatusSummaryType:
                 for c in columns
             ],
             checks=[
-                CheckStatusSummaryType.from_summary(check, columns) for check in summary.checks
+                CheckStatusSummaryType.from_summary(check, columns, with_clusters=with_clusters)
+                for check in summary.checks
             ],
         )
 

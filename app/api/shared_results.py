@@ -8,8 +8,8 @@ from typing import Any, Self
 
 from graphql import ExecutionResult
 from graphql.pyutils import is_awaitable
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from app.api.plain_values import PlainValueExecutor
 from app.services.event_fanout import Update
 
 
@@ -32,7 +32,7 @@ class SharedPayload:
         return results
 
 
-class SharingExecutor(StrawberryGraphQLCoreExecutionContext):
+class SharingExecutor(PlainValueExecutor):
     """Strawberry's executor for queries and subscriptions alike, which reuses the result of a
     subscription event whose payload is a SharedPayload."""
 
