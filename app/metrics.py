@@ -62,6 +62,9 @@ REPORT_LATENCY = Histogram(
     ["result"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+LIVE_LOG_STREAMS = Gauge(
+    "patrol_live_log_streams", "runLogs subscriptions following a pod's log right now"
+)
 QUEUE_DEPTH = Gauge("patrol_queue_depth", "Jobs waiting in the job queue (read at each scrape)")
 # Kuberhealthy v3's counters, counted by the process that decides each run: sum them over
 # Patrol's processes (`sum by (check, namespace, cluster)`).

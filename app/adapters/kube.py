@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import copy
 import json
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import AsyncGenerator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -29,6 +31,10 @@ from app.models import Cluster, ConnectionKind
 
 T = TypeVar("T")
 REQUEST_TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
+# A followed log may be quiet for long: past this, the read times out and the follower decides
+# (from the pod) whether to reconnect.
+FOLLOW_READ_TIMEOUT = 60.0
+FOLLOW_READ_BYTES = 64 * 1024
 CONNECTIONS_PER_CLUSTER = 32
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_SECONDS = 300.0
@@ -62,6 +68,10 @@ class KubeError(Exception):
     @property
     def already_exists(self) -> bool:
         return self.status == 409 and self.reason == "AlreadyExists"
+
+
+class LogStreamBroken(KubeError):
+    """A followed log broke off after it was opened; opening it again may carry on."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +302,78 @@ class ClusterClient:
             return bytes(response.data).decode("utf-8", errors="replace")
 
         return await self._call(read)
+
+    async def follow_log(
+        self, namespace: str, name: str, *, container: str, answer_timeout: float
+    ) -> AsyncGenerator[bytes, None]:
+        """The container's log from its start, then as it is written (`follow=true`), until the
+        container terminates. Raises KubeError when the log cannot be opened (within
+        `answer_timeout` seconds), LogStreamBroken when it breaks off after that (a quiet log's
+        read times out after FOLLOW_READ_TIMEOUT). Read on a thread of its own, not the pool's:
+        a follow holds its thread for as long as it lasts. Closing the generator ends the read."""
+        loop = asyncio.get_running_loop()
+        arrived: asyncio.Queue[bytes | KubeError | None] = asyncio.Queue()
+        opened: list[Any] = []
+        stopped = threading.Event()
+
+        def post(item: bytes | KubeError | None) -> None:
+            if not stopped.is_set():
+                loop.call_soon_threadsafe(arrived.put_nowait, item)
+
+        def pump() -> None:
+            try:
+                response = self._api.read_namespaced_pod_log(
+                    name,
+                    namespace,
+                    container=container,
+                    follow=True,
+                    _preload_content=False,
+                    _request_timeout=(answer_timeout, FOLLOW_READ_TIMEOUT),
+                )
+            except (ApiException, urllib3.exceptions.HTTPError, OSError) as error:
+                post(_translate(error))
+                return
+            except Exception as error:  # the thread must always tell the reader it is done
+                post(KubeError(f"{type(error).__name__}: {error}", status=None))
+                return
+            opened.append(response)
+            if stopped.is_set():
+                response.close()
+                return
+            post(b"")  # opened
+            try:
+                for chunk in response.stream(FOLLOW_READ_BYTES, decode_content=False):
+                    post(bytes(chunk))
+                post(None)
+            except Exception as error:
+                post(LogStreamBroken(f"{type(error).__name__}: {error}", status=None))
+
+        threading.Thread(target=pump, name=f"kube-log-{name[:40]}", daemon=True).start()
+        try:
+            try:
+                async with asyncio.timeout(answer_timeout):
+                    first = await arrived.get()
+            except TimeoutError:
+                raise KubeError(
+                    f"the API server did not answer within {answer_timeout:g} s", status=None
+                ) from None
+            item: bytes | KubeError | None = first
+            while True:
+                if item is None:
+                    return
+                if isinstance(item, KubeError):
+                    raise item
+                if item:
+                    yield item
+                item = await arrived.get()
+        finally:
+            stopped.set()
+            for response in opened:
+                # Wakes the thread from its blocking read: the connection is closed, not reused.
+                # A response read to its end has released its connection already.
+                with contextlib.suppress(RuntimeError, OSError):
+                    response.shutdown()
+                response.close()
 
     async def list_pod_events(self, namespace: str, pod_name: str) -> list[dict[str, Any]]:
         """Events about the pod, found by name: pod names are unique per run, and the pod may be gone."""

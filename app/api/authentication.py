@@ -34,6 +34,7 @@ from app.metrics import AUTH_REFUSALS
 from app.models.columns import utcnow
 from app.services.dispatch import Dispatcher
 from app.services.event_fanout import EventFanout
+from app.services.live_logs import LiveLogs
 from app.services.ports import ClusterAccess
 from app.services.tokens import authenticate
 
@@ -89,6 +90,7 @@ def graphql_controller(
     anonymous_read: bool,
     limits: OperationLimits,
     clusters: ClusterAccess | None = None,
+    live_logs: LiveLogs | None = None,
 ) -> type[Any]:
     authenticator = Authenticator(session_factory, keyring, anonymous_read=anonymous_read)
 
@@ -125,6 +127,7 @@ def graphql_controller(
             live=live,
             client=_client(scope),
             clusters=clusters,
+            live_logs=live_logs,
         )
 
     base = make_graphql_controller(

@@ -13,6 +13,7 @@ from app.domain.access import Principal
 from app.keyring import Keyring
 from app.services.dispatch import DatabaseOnly, Dispatcher
 from app.services.event_fanout import EventFanout
+from app.services.live_logs import LiveLogs
 from app.services.ports import ClusterAccess
 
 
@@ -24,6 +25,8 @@ class Context(BaseContext, kw_only=True):
     # The process's live updates; None where nothing follows the event log (some tests, tools).
     live: EventFanout | None = None
     clusters: ClusterAccess | None = None
+    # Runs' logs for runLogs; None where this process reads none.
+    live_logs: LiveLogs | None = None
     # None until authenticated: a websocket authenticates with its connection_init payload.
     principal: Principal | None = None
     client: str | None = None
@@ -43,6 +46,7 @@ def build_context(
     live: EventFanout | None = None,
     client: str | None = None,
     clusters: ClusterAccess | None = None,
+    live_logs: LiveLogs | None = None,
 ) -> Context:
     """A fresh context (fresh loader caches) for one operation; tests pass it to schema.execute."""
     return Context(
@@ -54,4 +58,5 @@ def build_context(
         principal=principal,
         client=client,
         clusters=clusters,
+        live_logs=live_logs,
     )

@@ -6,20 +6,22 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeAlias
 
 import strawberry
 
 import app.api.enums  # noqa: F401  (registers the enums before they are used)
 from app.api.access import guarded_subscription
 from app.api.context import Info
-from app.api.inputs import CheckStatusFilterInput, RunFilterInput
+from app.api.inputs import CheckStatusFilterInput, RunFilterInput, parse_id
 from app.api.shared_results import SharedPayload
 from app.domain.access import Role
 from app.domain.check_status import CheckHealth
+from app.domain.log_stream import LogEndReason
 from app.errors import PatrolError
 from app.models import FailureReason, RunStatus, RunTrigger
 from app.services.event_fanout import EventSelector, Update, parse_position
+from app.services.live_logs import LogChunk, LogEnd, LogUnavailable
 from app.services.live_updates import (
     RunStep,
     RunUpdate,
@@ -104,6 +106,32 @@ class CheckStatusChangeType(SharedPayload):
         )
 
 
+@strawberry.type(
+    name="RunLogChunk",
+    description="Log text one container wrote: whole lines (a very long line in pieces).",
+)
+class RunLogChunkType:
+    container: str
+    text: str
+    at: datetime = strawberry.field(
+        description="When Patrol read it from the cluster, or stored it for a finalized run."
+    )
+
+
+@strawberry.type(
+    name="RunLogEnd", description="The last event of a runLogs subscription: why it ended."
+)
+class RunLogEndType:
+    reason: LogEndReason
+    at: datetime
+
+
+RunLogEvent: TypeAlias = Annotated[
+    RunLogChunkType | RunLogEndType,
+    strawberry.union("RunLogEvent", description="Log text as it comes, then one end."),
+]
+
+
 @strawberry.type
 class Subscription:
     @guarded_subscription(
@@ -141,6 +169,28 @@ class Subscription:
         async with aclosing(_follow(info, selector, after)) as updates:
             async for update in updates:
                 yield CheckStatusChangeType.of(update)
+
+    @guarded_subscription(
+        Role.VIEWER,
+        "A run's log: for a finalized run, the log Patrol stored (then STORED); for a run in "
+        "progress, its pod's log followed through the cluster's Kubernetes API as it is written "
+        "(then POD_ENDED, or POD_GONE). `container` selects one container; without it, all of "
+        "them. At most PATROL_LIVE_LOG_MAX_BYTES are sent (then LIMIT). Errors: NOT_FOUND (no "
+        "such run), BAD_USER_INPUT (no such container), LOG_UNAVAILABLE (the cluster did not "
+        "answer).",
+    )
+    async def run_logs(
+        self, info: Info, run_id: strawberry.ID, container: str | None = None
+    ) -> AsyncGenerator[RunLogEvent, None]:
+        live_logs = info.context.live_logs
+        if live_logs is None:
+            raise LogUnavailable("this process serves no run logs")
+        async with aclosing(live_logs.follow(parse_id(run_id, field="runId"), container)) as items:
+            async for item in items:
+                if isinstance(item, LogChunk):
+                    yield RunLogChunkType(container=item.container, text=item.text, at=item.at)
+                elif isinstance(item, LogEnd):
+                    yield RunLogEndType(reason=item.reason, at=item.at)
 
 
 def _follow(info: Info, selector: EventSelector, after: str | None) -> AsyncGenerator[Update, None]:

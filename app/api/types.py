@@ -289,7 +289,10 @@ class CheckStatusType:
 class RunLogType:
     container: str
     content: str
-    truncated: bool
+    truncated: bool = strawberry.field(
+        description="Earlier output was cut: Patrol keeps a log's last 2000 lines and at most "
+        "PATROL_RUN_LOG_MAX_BYTES of them."
+    )
     captured_at: datetime
 
     @classmethod

@@ -192,6 +192,13 @@ class EventFanout:
     def subscriptions(self) -> int:
         return len(self._subscribers)
 
+    async def position(self) -> FeedPosition:
+        """Where the process stands in the log now: `follow(after=...)` it to miss nothing from
+        this moment on, whenever the subscription starts."""
+        await self._ready.wait()
+        assert self._position is not None
+        return self._position
+
     async def listen(self, redis: Redis, beat: Callable[[], None]) -> None:
         """The listener (a supervised loop): one Redis subscription for the whole process.
         Subscribed before each read, so a nudge sent while reading is not missed."""

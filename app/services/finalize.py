@@ -65,7 +65,7 @@ async def capture_pod(
                 run.pod_namespace,
                 run.pod_name,
                 container=container,
-                tail_lines=LOG_TAIL_LINES,
+                tail_lines=LOG_TAIL_LINES + 1,
                 limit_bytes=max_log_bytes + 1,
             )
             logs[container] = _cap(text, max_log_bytes)
@@ -87,9 +87,15 @@ def _started_containers(pod: dict[str, Any]) -> list[str]:
 
 
 def _cap(text: str, max_bytes: int) -> tuple[str, bool]:
+    """The end of a log read with one line more than is kept: the extra line, when it came,
+    says earlier lines were cut, as a byte cap does."""
+    lines = text.splitlines(keepends=True)
+    cut = len(lines) > LOG_TAIL_LINES
+    if cut:
+        text = "".join(lines[-LOG_TAIL_LINES:])
     encoded = text.encode()
     if len(encoded) <= max_bytes:
-        return text, False
+        return text, cut
     return encoded[-max_bytes:].decode("utf-8", errors="ignore"), True
 
 

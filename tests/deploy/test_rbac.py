@@ -19,6 +19,7 @@ ADAPTER_CALLS = {
     "list_pods": ("pods", "list"),
     "watch_pods": ("pods", "watch"),
     "read_log_tail": ("pods/log", "get"),
+    "follow_log": ("pods/log", "get"),  # a followed log is a get with follow=true
     "list_pod_events": ("events", "list"),
 }
 # The issue grants watch on events too (read-only, for a pod's events as they come).

@@ -79,6 +79,25 @@ async def test_a_checker_that_crashes_before_reporting_is_an_execution_error(
     assert logs[run.id][0].content.strip() == "boom"
 
 
+async def test_a_log_longer_than_the_kept_tail_keeps_its_end_and_says_it_was_cut(
+    stack: PatrolStack,
+) -> None:
+    long = await stack.add_check("long-log", shell_checker("seq 1 2500"), run_interval="1h")
+    exact = await stack.add_check("tail-sized", shell_checker("seq 1 2000"), run_interval="1h")
+
+    (long_run,) = await stack.finalized_runs(long.id, 1)
+    (exact_run,) = await stack.finalized_runs(exact.id, 1)
+
+    async with stack.runtime.session_factory() as session:
+        logs = await logs_by_run_id(session, [long_run.id, exact_run.id])
+    (long_log,) = logs[long_run.id]
+    assert long_log.truncated
+    assert long_log.content.splitlines() == [str(n) for n in range(501, 2501)]
+    (exact_log,) = logs[exact_run.id]
+    assert not exact_log.truncated
+    assert exact_log.content.splitlines() == [str(n) for n in range(1, 2001)]
+
+
 async def test_a_container_that_cannot_start_ends_its_run_with_the_cause_in_its_errors(
     stack: PatrolStack,
 ) -> None:
