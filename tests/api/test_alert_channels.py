@@ -127,6 +127,19 @@ async def test_updating_replaces_urls_keeps_the_rest_and_refuses_a_bad_url(
     assert (await gql(CHANNELS))["channels"] == [updated]
 
 
+async def test_updating_the_name_tags_or_description_keeps_the_urls(gql: Any) -> None:
+    created = (await gql(CREATE_CHANNEL, {"input": {"name": "slack", "urls": [SLACK]}}))[
+        "createChannel"
+    ]
+    changes = {"name": "payments", "tags": ["b"], "description": "the payments team"}
+    updated = (await gql(UPDATE_CHANNEL, {"input": {"id": created["id"], **changes}}))[
+        "updateChannel"
+    ]
+    assert {key: updated[key] for key in changes} == changes
+    assert updated["maskedUrls"] == created["maskedUrls"]
+    assert (await gql(CHANNELS))["channels"] == [updated]
+
+
 async def test_deleting_a_channel_removes_it_from_the_rules_that_named_it(
     gql: Any, execute: Any, session_factory: SessionFactory
 ) -> None:

@@ -50,4 +50,7 @@ class UpdateChannelInput:
             name=UNCHANGED if self.name is strawberry.UNSET else str(self.name),
             urls=UNCHANGED if self.urls is strawberry.UNSET else tuple(self.urls or ()),
             tags=UNCHANGED if self.tags is strawberry.UNSET else tuple(self.tags or []),
+            description=(
+                UNCHANGED if self.description is strawberry.UNSET else str(self.description)
+            ),
         )
