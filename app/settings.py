@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         default=None,
         description="Comma-separated older keys, still accepted while rotating to secret_key.",
     )
+    console_dir: Path | None = Field(
+        default=None,
+        description="The built web console served at `/`; default: console/dist in the source "
+        "tree (`make install` builds it).",
+    )
     anonymous_read: bool = Field(
         default=False, description="Let callers without a token use the API as viewers."
     )
@@ -88,6 +93,29 @@ class Settings(BaseSettings):
         gt=0,
         description="How often an API process reads the event log for its subscriptions even "
         "when no nudge came through Redis (a lost nudge delays updates by at most this).",
+    )
+    live_log_max_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1,
+        description="Bytes of log one runLogs subscription sends at most; it then ends with LIMIT.",
+    )
+    live_log_line_bytes: int = Field(
+        default=16 * 1024,
+        ge=64,
+        description="An unfinished log line is held back until its newline comes, up to this "
+        "many bytes; a longer line is sent in pieces of this size.",
+    )
+    live_log_max_streams: int = Field(
+        default=100,
+        ge=1,
+        description="runLogs subscriptions one API process follows at once (each holds a "
+        "connection to the cluster); more get LOG_UNAVAILABLE.",
+    )
+    live_log_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long a runLogs subscription waits for the cluster's API to answer "
+        "before it ends with LOG_UNAVAILABLE.",
     )
     reconcile_interval_seconds: int = Field(default=15, ge=1, le=60)
     report_max_bytes: int = 64 * 1024

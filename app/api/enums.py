@@ -7,8 +7,10 @@ import strawberry
 from app.domain.access import Role
 from app.domain.alerting.rules import ExecutionErrors, Severity
 from app.domain.alerting.state import AlertStatus, CauseKind, TransitionKind
+from app.domain.catalog import SettingKind, TemplateCategory
 from app.domain.check_status import CheckHealth
 from app.domain.history_window import UptimeWindow
+from app.domain.log_stream import LogEndReason
 from app.domain.rollup import RollupStep
 from app.models import (
     AttemptResult,
@@ -26,6 +28,14 @@ RunTriggerEnum = strawberry.enum(RunTrigger, name="RunTrigger")
 FailureReasonEnum = strawberry.enum(FailureReason, name="FailureReason")
 RoleEnum = strawberry.enum(Role, name="Role")
 CheckHealthEnum = strawberry.enum(CheckHealth, name="CheckHealth")
+RunLogEndReasonEnum = strawberry.enum(
+    LogEndReason,
+    name="RunLogEndReason",
+    description="Why a runLogs subscription ended: STORED (the run was finalized and its stored "
+    "log was sent), POD_ENDED (the followed containers terminated and all they wrote was sent), "
+    "POD_GONE (the pod was deleted, or never created, before its log could be read), LIMIT (the "
+    "byte limit was reached).",
+)
 
 SeverityEnum = strawberry.enum(Severity, name="Severity")
 ExecutionErrorsEnum = strawberry.enum(
@@ -47,3 +57,12 @@ RollupStepEnum = strawberry.enum(RollupStep, name="RollupStep")
 RunStepEnum = strawberry.enum(
     RunStep, name="RunStep", description="A step in a run's life, as `runUpdates` reports it."
 )
+
+CatalogSettingKindEnum = strawberry.enum(
+    SettingKind,
+    name="CatalogSettingKind",
+    description="How a setting is read: STRING, URL (http/https with a host), HOST (DNS name or "
+    "IP), ADDRESS (host:port, prefixed by one of `choices` as scheme:// when it lists any), PORT "
+    "(1-65535), INT, NUMBER, DURATION (Go syntax), BOOL (true/false), ENUM (one of `choices`).",
+)
+TemplateCategoryEnum = strawberry.enum(TemplateCategory, name="CheckTemplateCategory")

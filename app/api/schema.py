@@ -25,6 +25,7 @@ from app.api.access_schema import AccessMutation, AccessQuery
 from app.api.alerting.alert_schema import AlertMutation, AlertQuery
 from app.api.alerting.alert_subscription import AlertSubscription
 from app.api.alerting.config_schema import AlertConfigMutation, AlertConfigQuery
+from app.api.catalog_schema import CatalogMutation, CatalogQuery
 from app.api.errors import ErrorCodes, OperationRefused, QueryTooLarge, is_expected, with_code
 from app.api.limits import OperationLimits, OperationLimitsExtension
 from app.api.manifests_schema import ManifestMutation, ManifestQuery
@@ -81,10 +82,20 @@ def _is_refusal(error: GraphQLError) -> bool:
     )
 
 
-RootQuery = merge_types("Query", (Query, AccessQuery, ManifestQuery, AlertConfigQuery, AlertQuery))
+RootQuery = merge_types(
+    "Query", (Query, AccessQuery, ManifestQuery, CatalogQuery, AlertConfigQuery, AlertQuery)
+)
 RootSubscription = merge_types("Subscription", (Subscription, AlertSubscription))
 RootMutation = merge_types(
-    "Mutation", (Mutation, AccessMutation, ManifestMutation, AlertConfigMutation, AlertMutation)
+    "Mutation",
+    (
+        Mutation,
+        AccessMutation,
+        ManifestMutation,
+        CatalogMutation,
+        AlertConfigMutation,
+        AlertMutation,
+    ),
 )
 
 

@@ -28,6 +28,7 @@ EXPECTED_ROLES = {
         "alerts": Role.VIEWER,
         "alert": Role.VIEWER,
         "kuberhealthyManifests": Role.VIEWER,
+        "checkCatalog": Role.VIEWER,
     },
     "Mutation": {
         "createCluster": Role.ADMIN,
@@ -54,10 +55,12 @@ EXPECTED_ROLES = {
         "createApiToken": Role.ADMIN,
         "revokeApiToken": Role.ADMIN,
         "applyManifests": Role.EDITOR,
+        "createCheckFromCatalog": Role.EDITOR,
     },
     "Subscription": {
         "runUpdates": Role.VIEWER,
         "checkStatusChanged": Role.VIEWER,
+        "runLogs": Role.VIEWER,
         "alertUpdates": Role.VIEWER,
     },
 }

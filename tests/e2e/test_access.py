@@ -103,6 +103,11 @@ OPERATIONS: dict[str, Operation] = {
         f'mutation {{ commentAlert(id: "{MISSING}", text: "x") {{ id }} }}', {}
     ),
     "kuberhealthyManifests": Operation("{ kuberhealthyManifests }", {}),
+    "checkCatalog": Operation("{ checkCatalog { id } }", {}),
+    "createCheckFromCatalog": Operation(
+        "mutation($i: CreateCheckFromCatalogInput!) { createCheckFromCatalog(input: $i) { id } }",
+        {"i": {"template": "patrol-http", "name": "Not A Name", "namespace": "default"}},
+    ),
     "applyManifests": Operation(
         'mutation { applyManifests(yaml: "", dryRun: true) { applied } }', {}
     ),
