@@ -9,6 +9,7 @@ from litestar import Litestar
 
 from app.api.authentication import graphql_controller
 from app.api.limits import OperationLimits
+from app.console import console_assets, console_directory
 from app.health import health_handlers
 from app.job_names import HOUSEKEEPING
 from app.logging import get_logger
@@ -17,6 +18,7 @@ from app.report_endpoint import report_handlers
 from app.runtime import Runtime
 from app.services.dispatch import QueueDispatcher
 from app.services.event_fanout import EventFanout
+from app.services.live_logs import LiveLogLimits, LiveLogs
 from app.services.report_batcher import ReportBatcher
 from app.status_endpoint import status_handlers
 from app.supervision import LoopControl
@@ -43,6 +45,12 @@ def create_app(runtime: Runtime) -> Litestar:
         anonymous_read=runtime.settings.anonymous_read,
         limits=OperationLimits.from_settings(runtime.settings),
         clusters=runtime.kube,
+        live_logs=LiveLogs(
+            runtime.api_session_factory,
+            runtime.kube,
+            LiveLogLimits.from_settings(runtime.settings),
+            live,
+        ),
     )
 
     # Reports decide runs: they are monitoring's work, on monitoring's engine.
@@ -85,6 +93,7 @@ def create_app(runtime: Runtime) -> Litestar:
             *health_handlers(runtime),
             *report_handlers(runtime, batcher),
             *status_handlers(runtime),
+            *console_assets(console_directory(runtime.settings.console_dir)),
         ],
         lifespan=[enqueue_housekeeping, record_reports, follow_event_log],
         request_max_body_size=MAX_REQUEST_BYTES,

@@ -13,9 +13,10 @@ from typing import Any
 
 from litestar import Request, Response, get
 from litestar.handlers import HTTPRouteHandler
-from litestar.response import Redirect
+from litestar.response import File
 
 from app.api.authentication import TOKEN_REQUIRED, Authenticator, BadCredentials
+from app.console import console_directory, console_page
 from app.domain.kuberhealthy.metrics import render_kuberhealthy_metrics
 from app.domain.kuberhealthy.status import status_document
 from app.models.columns import utcnow
@@ -89,10 +90,13 @@ def status_handlers(runtime: Runtime) -> list[HTTPRouteHandler]:
     async def status_json(request: Request[Any, Any, Any]) -> Response[Any]:
         return await answer(request)
 
+    console = console_directory(runtime.settings.console_dir)
+
     @get("/")
-    async def root(request: Request[Any, Any, Any]) -> Response[Any] | Redirect:
+    async def root(request: Request[Any, Any, Any]) -> Response[Any] | File:
+        # Kuberhealthy's dashboards read its status at `/` as JSON; people get the console.
         if "application/json" in request.headers.get("accept", ""):
             return await answer(request)
-        return Redirect("/graphql")
+        return console_page(console)
 
     return [status_json, root]

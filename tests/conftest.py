@@ -24,4 +24,6 @@ pytest_plugins = [
     "tests.fixtures.redis",
     "tests.fixtures.runtime",
     "tests.fixtures.stack",
+    # Last: it imports the stack and the e2e helpers, which import the fixtures above.
+    "tests.fixtures.browser",
 ]

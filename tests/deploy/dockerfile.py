@@ -149,7 +149,8 @@ def lint(text: str, *, context_paths: frozenset[str]) -> list[str]:
                     problems.append(f"line {instruction.line}: ADD fetches {source}")
         if instruction.keyword == "COPY" and "from" not in flags(instruction.arguments):
             for source in without_flags(instruction.arguments)[:-1]:
-                if source.rstrip("/") not in context_paths:
+                path = source.rstrip("/")
+                if not any(path == root or path.startswith(root + "/") for root in context_paths):
                     problems.append(
                         f"line {instruction.line}: COPY takes {source} from the context"
                     )
