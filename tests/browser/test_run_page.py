@@ -315,6 +315,36 @@ async def test_when_the_server_ends_the_runs_updates_the_page_says_so_and_follow
     await expect(interrupted).to_have_count(0)
 
 
+async def test_a_live_log_the_server_ends_is_followed_again_from_its_start_without_repeats(
+    console: Console, tmp_path: Path
+) -> None:
+    page = console.page
+    more, report = tmp_path / "more", tmp_path / "report"
+    spec = python_script(TWO_STEP_CHECKER.format(more=str(more), report=str(report)))
+    run_id = await start_run(console, "log-ended", spec)
+    sockets = EndableSubscriptions()
+    await page.route_web_socket(re.compile(r"/graphql$"), sockets.handle)
+    await console.open(f"/runs/{run_id}")
+    await page.reload()  # the websocket from here on goes through `sockets`
+    log = page.get_by_test_id("log")
+    await expect(log).to_have_text("first\nsecond\n", timeout=POD_WAIT)
+
+    # Refused once more when it tries again, so that what it says stays long enough to read.
+    sockets.refuse("RunPageLogs", times=1)
+    sockets.end(sockets.following("RunPageLogs")[0])
+    note = page.get_by_test_id("log-note")
+    await expect(note).to_have_text("The live log could not be read: Too slow. Trying again…")
+
+    more.touch()
+    # Followed again from the log's start, the page shows each line once.
+    await expect(log).to_have_text("first\nsecond\nthird\n", timeout=POD_WAIT)
+    await expect(note).to_have_text("Following the pod's log as it is written…")
+    assert len(sockets.following("RunPageLogs")) == 3
+    report.touch()
+    status = page.get_by_test_id("run-status").locator("[data-status]")
+    await expect(status).to_have_attribute("data-status", "SUCCEEDED", timeout=POD_WAIT)
+
+
 async def test_a_live_log_past_its_size_limit_says_it_stopped_and_the_stored_end_replaces_it(
     console: Console, tmp_path: Path
 ) -> None:
