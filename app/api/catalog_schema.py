@@ -156,5 +156,5 @@ class CatalogMutation:
         request = input.to_request()
         async with info.context.session_factory.begin() as session:
             check = await catalog.create_check_from_template(session, request)
-        await info.context.dispatcher.schedules_changed()
+        await info.context.dispatcher.checks_changed()
         return CheckType.from_model(check)

@@ -20,6 +20,7 @@ from app.models import (
     RunStatus,
     RunTrigger,
 )
+from app.services.history import CheckChange
 from app.services.live_updates import RunStep
 
 ConnectionKindEnum = strawberry.enum(ConnectionKind, name="ConnectionKind")
@@ -28,6 +29,11 @@ RunTriggerEnum = strawberry.enum(RunTrigger, name="RunTrigger")
 FailureReasonEnum = strawberry.enum(FailureReason, name="FailureReason")
 RoleEnum = strawberry.enum(Role, name="Role")
 CheckHealthEnum = strawberry.enum(CheckHealth, name="CheckHealth")
+CheckChangeEnum = strawberry.enum(
+    CheckChange,
+    name="CheckChangeKind",
+    description="CREATED, UPDATED (any edit, a pause or a resume too) or DELETED.",
+)
 RunLogEndReasonEnum = strawberry.enum(
     LogEndReason,
     name="RunLogEndReason",

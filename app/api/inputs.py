@@ -17,7 +17,7 @@ from app.models import ConnectionKind, FailureReason, RunStatus, RunTrigger
 from app.services.checks import CheckChanges, CheckDraft
 from app.services.clusters import ClusterChanges, ClusterDraft
 from app.services.listing import CheckFilter, RunFilter
-from app.services.live_updates import StatusChangeFilter
+from app.services.live_updates import CheckChangeFilter, StatusChangeFilter
 from app.services.patch import UNCHANGED, Unchanged
 
 T = TypeVar("T")
@@ -301,4 +301,18 @@ class CheckStatusFilterInput:
                 else parse_id(self.cluster_id, field="filter.clusterId")
             ),
             statuses=list(self.status or []),
+        )
+
+
+@strawberry.input
+class CheckChangeFilterInput:
+    check_id: strawberry.ID | None = None
+    namespace: str | None = None
+
+    def to_filter(self) -> CheckChangeFilter:
+        return CheckChangeFilter(
+            check_id=None
+            if self.check_id is None
+            else parse_id(self.check_id, field="filter.checkId"),
+            namespace=self.namespace,
         )

@@ -107,7 +107,7 @@ class ManifestMutation:
         )
         result = await manifests.apply_manifests(info.context.session_factory, given, options)
         if result.applied:
-            await info.context.dispatcher.schedules_changed()
+            await info.context.dispatcher.checks_changed()
             if result.run_ids:
                 await info.context.dispatcher.runs_created(result.run_ids)
         return ApplyManifestsResultType(

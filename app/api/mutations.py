@@ -71,7 +71,7 @@ class Mutation:
         draft = input.to_draft()
         async with info.context.session_factory.begin() as session:
             check = await checks.create_check(session, draft)
-        await info.context.dispatcher.schedules_changed()
+        await info.context.dispatcher.checks_changed()
         return CheckType.from_model(check)
 
     @guarded_mutation(Role.EDITOR)
@@ -79,8 +79,7 @@ class Mutation:
         check_id, changes = parse_id(input.id), input.to_changes()
         async with info.context.session_factory.begin() as session:
             check = await checks.update_check(session, check_id, changes)
-        info.context.dispatcher.events_appended()  # a pause or resume is logged
-        await info.context.dispatcher.schedules_changed()
+        await info.context.dispatcher.checks_changed()
         return CheckType.from_model(check)
 
     @guarded_mutation(Role.EDITOR, "Deletes the check and its runs.")
@@ -88,7 +87,7 @@ class Mutation:
         check_id = parse_id(id)
         async with info.context.session_factory.begin() as session:
             await checks.delete_check(session, check_id)
-        await info.context.dispatcher.schedules_changed()
+        await info.context.dispatcher.checks_changed()
         return id
 
     @guarded_mutation(Role.EDITOR, "Stops scheduling the check; on-demand runs still work.")
@@ -96,8 +95,7 @@ class Mutation:
         check_id = parse_id(id)
         async with info.context.session_factory.begin() as session:
             check = await checks.pause_check(session, check_id)
-        info.context.dispatcher.events_appended()
-        await info.context.dispatcher.schedules_changed()
+        await info.context.dispatcher.checks_changed()
         return CheckType.from_model(check)
 
     @guarded_mutation(Role.EDITOR)
@@ -105,8 +103,7 @@ class Mutation:
         check_id = parse_id(id)
         async with info.context.session_factory.begin() as session:
             check = await checks.resume_check(session, check_id)
-        info.context.dispatcher.events_appended()
-        await info.context.dispatcher.schedules_changed()
+        await info.context.dispatcher.checks_changed()
         return CheckType.from_model(check)
 
     @guarded_mutation(

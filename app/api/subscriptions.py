@@ -13,7 +13,12 @@ import strawberry
 import app.api.enums  # noqa: F401  (registers the enums before they are used)
 from app.api.access import guarded_subscription
 from app.api.context import Info
-from app.api.inputs import CheckStatusFilterInput, RunFilterInput, parse_id
+from app.api.inputs import (
+    CheckChangeFilterInput,
+    CheckStatusFilterInput,
+    RunFilterInput,
+    parse_id,
+)
 from app.api.shared_results import SharedPayload
 from app.domain.access import Role
 from app.domain.check_status import CheckHealth
@@ -21,11 +26,14 @@ from app.domain.log_stream import LogEndReason
 from app.errors import PatrolError
 from app.models import FailureReason, RunStatus, RunTrigger
 from app.services.event_fanout import EventSelector, Update, parse_position
+from app.services.history import CheckChange
 from app.services.live_logs import LogChunk, LogEnd, LogUnavailable
 from app.services.live_updates import (
+    CheckChanged,
     RunStep,
     RunUpdate,
     StatusChange,
+    check_changes,
     run_updates,
     status_changes,
 )
@@ -107,6 +115,35 @@ class CheckStatusChangeType(SharedPayload):
 
 
 @strawberry.type(
+    name="CheckChange",
+    description="A check was created, edited or deleted: what it is (or was) called then.",
+)
+class CheckChangeType(SharedPayload):
+    event_id: str = strawberry.field(description=EVENT_ID)
+    at: datetime
+    check_id: strawberry.ID
+    change: CheckChange
+    namespace: str
+    name: str
+    version: int = strawberry.field(
+        description="The check's version after the change (its last one, for DELETED)."
+    )
+
+    @classmethod
+    def _made(cls, update: Update) -> CheckChangeType:
+        changed = update.event.view(CheckChanged.of)
+        return cls(
+            event_id=update.cursor,
+            at=changed.at,
+            check_id=strawberry.ID(str(changed.check_id)),
+            change=changed.change,
+            namespace=changed.namespace,
+            name=changed.name,
+            version=changed.version,
+        )
+
+
+@strawberry.type(
     name="RunLogChunk",
     description="Log text one container wrote: whole lines (a very long line in pieces).",
 )
@@ -169,6 +206,24 @@ class Subscription:
         async with aclosing(_follow(info, selector, after)) as updates:
             async for update in updates:
                 yield CheckStatusChangeType.of(update)
+
+    @guarded_subscription(
+        Role.VIEWER,
+        "Each check as it is created, edited (paused and resumed included) or deleted, from any "
+        "client; `filter` selects one check or one namespace. A client too slow to keep up gets "
+        "a SUBSCRIBER_TOO_SLOW error, whose `extensions.after` resumes it.",
+    )
+    async def check_changes(
+        self,
+        info: Info,
+        filter: CheckChangeFilterInput | None = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    ) -> AsyncGenerator[CheckChangeType, None]:
+        selector = check_changes((filter or CheckChangeFilterInput()).to_filter())
+        # Closed at once when the client stops, not whenever the garbage collector gets to it.
+        async with aclosing(_follow(info, selector, after)) as updates:
+            async for update in updates:
+                yield CheckChangeType.of(update)
 
     @guarded_subscription(
         Role.VIEWER,

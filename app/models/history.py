@@ -57,6 +57,9 @@ class EventKind(enum.StrEnum):
     # A cluster's API became unreachable or reachable again: check_id is null, cluster_id set,
     # payload {"from": "reachable"|"unreachable"|"unknown", "to": ..., "error": ...}.
     CLUSTER_HEALTH_CHANGED = "cluster_health_changed"
+    # A check was created, edited (a pause or resume included) or deleted: cluster_id is null,
+    # payload {"change": "created"|"updated"|"deleted", "namespace", "name", "version"}.
+    CHECK_CHANGED = "check_changed"
 
 
 class Event(SQLModel, table=True):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +30,7 @@ from app.models import Check
 from app.models.columns import utcnow
 from app.services import history, memberships
 from app.services.clusters import resolve_cluster_ids
+from app.services.history import CheckChange
 from app.services.patch import UNCHANGED, Unchanged, pick
 from app.services.scheduling import sync_check_schedule
 
@@ -105,6 +106,7 @@ async def create_check(session: AsyncSession, draft: CheckDraft) -> Check:
         is_paused=not check.enabled,
         now=check.updated_at,
     )
+    await _log_change(session, check, CheckChange.CREATED)
     return check
 
 
@@ -172,12 +174,14 @@ async def update_check(session: AsyncSession, check_id: uuid.UUID, changes: Chec
         await history.set_paused(
             session, check.id, is_paused=not check.enabled, now=check.updated_at
         )
+    await _log_change(session, check, CheckChange.UPDATED)
     return check
 
 
 async def delete_check(session: AsyncSession, check_id: uuid.UUID) -> Check:
     """Remove the check; its runs, logs and events go with it (FK cascade)."""
     check = await get_check(session, check_id)
+    await _log_change(session, check, CheckChange.DELETED, now=utcnow())
     await session.delete(check)
     await session.flush()
     return check
@@ -206,7 +210,22 @@ async def _set_enabled(session: AsyncSession, check_id: uuid.UUID, *, enabled: b
         await session.flush()
         await sync_check_schedule(session, check, now=check.updated_at)
         await history.set_paused(session, check.id, is_paused=not enabled, now=check.updated_at)
+        await _log_change(session, check, CheckChange.UPDATED)
     return check
+
+
+async def _log_change(
+    session: AsyncSession, check: Check, change: CheckChange, *, now: datetime | None = None
+) -> None:
+    await history.record_check_change(
+        session,
+        change,
+        check_id=check.id,
+        namespace=check.namespace,
+        name=check.name,
+        version=check.version,
+        now=now or check.updated_at,
+    )
 
 
 def _touch(check: Check) -> None:

@@ -19,6 +19,10 @@ from app.services.ports import EventNudges
 class Dispatcher(Protocol):
     async def schedules_changed(self) -> None: ...
 
+    async def checks_changed(self) -> None:
+        """After checks were created, edited or deleted: their changes are logged as events,
+        and their schedules may have moved."""
+
     async def runs_created(self, run_ids: Sequence[uuid.UUID]) -> None: ...
 
     def events_appended(self) -> None: ...
@@ -34,6 +38,10 @@ class QueueDispatcher:
         # Only a nudge: schedulers re-read due times within a second anyway.
         await publish(self.redis, SCHEDULES_CHANGED)
 
+    async def checks_changed(self) -> None:
+        self.events_appended()
+        await self.schedules_changed()
+
     async def runs_created(self, run_ids: Sequence[uuid.UUID]) -> None:
         for run_id in run_ids:
             await enqueue_launch(self.queue, run_id)
@@ -46,6 +54,9 @@ class DatabaseOnly:
     """For callers without a queue (schema tests): runs stay pending until a reconciler sees them."""
 
     async def schedules_changed(self) -> None:
+        return None
+
+    async def checks_changed(self) -> None:
         return None
 
     async def runs_created(self, run_ids: Sequence[uuid.UUID]) -> None:

@@ -4,6 +4,7 @@ commit; a caller that commits events then nudges their readers (see `app/service
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -30,6 +31,12 @@ from app.models import CheckStatus, Event, EventKind, Run
 StatusKey = tuple[uuid.UUID, uuid.UUID]  # (check, cluster)
 Change = Callable[[StatusState], tuple[StatusState, list[Transition]]]
 ATTEMPTS = 10
+
+
+class CheckChange(enum.StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"  # any edit: a pause or a resume too
+    DELETED = "deleted"
 
 
 class StatusContention(RuntimeError):
@@ -88,6 +95,21 @@ async def record_runs(
             for run in runs
         ],
     )
+
+
+async def record_check_change(
+    session: AsyncSession,
+    change: CheckChange,
+    *,
+    check_id: uuid.UUID,
+    namespace: str,
+    name: str,
+    version: int,
+    now: datetime,
+) -> None:
+    """Log that a check was created, edited or deleted, for the pages that list checks."""
+    payload = {"change": change.value, "namespace": namespace, "name": name, "version": version}
+    await _append(session, [_event(EventKind.CHECK_CHANGED, now, check_id, None, None, payload)])
 
 
 async def record_decisions(

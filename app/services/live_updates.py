@@ -1,6 +1,6 @@
 """What the live subscriptions select from the event log, and what its events say: a step in a
-run's life (`runUpdates`, with the filters of `runs`), or a check's status flipping in one
-cluster (`checkStatusChanged`)."""
+run's life (`runUpdates`, with the filters of `runs`), a check's status flipping in one cluster
+(`checkStatusChanged`), or a check created, edited or deleted (`checkChanges`)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from app.domain.check_status import CheckHealth
 from app.domain.run_lifecycle import FailureReason, RunStatus, RunTrigger
 from app.models import EventKind
 from app.services.event_fanout import EventSelector, LoggedEvent
+from app.services.history import CheckChange
 from app.services.listing import RunFilter
 
 
@@ -137,6 +138,48 @@ def status_changes(where: StatusChangeFilter) -> EventSelector:
         check_id=where.check_id,
         cluster_id=where.cluster_id,
         refine=admitted if statuses else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CheckChanged:
+    """A check as it stood once created or edited, or as it was when deleted."""
+
+    at: datetime
+    check_id: uuid.UUID
+    change: CheckChange
+    namespace: str
+    name: str
+    version: int
+
+    @classmethod
+    def of(cls, event: LoggedEvent) -> CheckChanged:
+        assert event.check_id is not None
+        payload = event.payload
+        return cls(
+            at=event.at,
+            check_id=event.check_id,
+            change=CheckChange(payload["change"]),
+            namespace=payload["namespace"],
+            name=payload["name"],
+            version=payload["version"],
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckChangeFilter:
+    check_id: uuid.UUID | None = None
+    namespace: str | None = None
+
+
+def check_changes(where: CheckChangeFilter) -> EventSelector:
+    def admitted(event: LoggedEvent) -> bool:
+        return event.view(CheckChanged.of).namespace == where.namespace
+
+    return EventSelector(
+        kinds=frozenset({EventKind.CHECK_CHANGED}),
+        check_id=where.check_id,
+        refine=None if where.namespace is None else admitted,
     )
 
 

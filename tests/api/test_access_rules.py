@@ -61,6 +61,7 @@ EXPECTED_ROLES = {
         "runUpdates": Role.VIEWER,
         "checkStatusChanged": Role.VIEWER,
         "runLogs": Role.VIEWER,
+        "checkChanges": Role.VIEWER,
         "alertUpdates": Role.VIEWER,
     },
 }
