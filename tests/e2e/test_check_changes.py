@@ -109,9 +109,7 @@ async def test_a_subscriber_back_with_its_last_event_id_gets_the_changes_it_miss
 
     second = await LiveSocket.open(api_stack, token)
     assert await second.acknowledged()
-    await second.subscribe(
-        CHECK_CHANGES, filter={"checkId": check_id}, after=renamed["eventId"]
-    )
+    await second.subscribe(CHECK_CHANGES, filter={"checkId": check_id}, after=renamed["eventId"])
     missed = await second.updates(2, field="checkChanges")
     assert summary(missed) == [
         ("UPDATED", "team-c", "renamed", 3),
