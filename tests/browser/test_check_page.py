@@ -187,6 +187,25 @@ async def test_deleting_asks_first_then_lands_on_the_overview(console: Console) 
     await expect(page.get_by_role("heading", name="No such check")).to_be_visible()
 
 
+async def test_an_edit_or_a_deletion_by_another_client_shows_at_once(console: Console) -> None:
+    check_id = await create_check(console, "shared", SUCCEEDS)
+    page = await open_check(console, check_id)
+    await page.evaluate("window.stillTheSamePage = true")
+
+    await console.api(
+        "mutation($i: UpdateCheckInput!) { updateCheck(input: $i) { id } }",
+        i={"id": check_id, "name": "shared-renamed", "description": "edited elsewhere"},
+    )
+    await expect(page.get_by_role("heading", name="shared-renamed", level=1)).to_be_visible()
+    await expect(page.get_by_text("edited elsewhere")).to_be_visible()
+
+    await console.api("mutation($id: ID!) { deleteCheck(id: $id) }", id=check_id)
+    await expect(page.get_by_test_id("check-deleted")).to_have_text(
+        "The check default/shared-renamed has been deleted, with its runs."
+    )
+    assert await page.evaluate("window.stillTheSamePage") is True  # no reload
+
+
 async def test_a_viewer_sees_the_check_but_nothing_to_press(
     console: Console, browser: Browser, patrol: Serve
 ) -> None:

@@ -76,6 +76,35 @@ async def test_a_new_checks_first_run_appears_live_on_the_open_overview(
     await console.screenshot("overview")
 
 
+async def test_checks_created_renamed_and_deleted_elsewhere_show_live_even_without_runs(
+    console: Console,
+) -> None:
+    page = console.page
+    await create_check(console, "default", "stays")
+    await page.reload()
+    rows = page.get_by_test_id("check-row")
+    await expect(rows).to_have_count(1)
+    await page.evaluate("window.stillTheSamePage = true")
+
+    # On demand: no run and no status flip says it exists, only the check's own change does.
+    created = await create_check(console, "default", "quiet")
+    quiet = rows.filter(has_text="default/quiet")
+    await expect(quiet.locator('[data-cluster="local"]')).to_have_attribute(
+        "data-status", "UNKNOWN"
+    )
+    await console.api(
+        "mutation($i: UpdateCheckInput!) { updateCheck(input: $i) { id } }",
+        i={"id": created, "name": "renamed"},
+    )
+    await expect(rows.filter(has_text="default/renamed")).to_have_count(1)
+    await expect(quiet).to_have_count(0)
+
+    await console.api("mutation($id: ID!) { deleteCheck(id: $id) }", id=created)
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_have_attribute("data-check", "default/stays")
+    assert await page.evaluate("window.stillTheSamePage") is True  # no reload
+
+
 def reporting_whether_absent(path: Path) -> str:
     """A checker that reports OK while `path` does not exist, and a failure once it does."""
     return (
