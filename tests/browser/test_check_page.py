@@ -351,9 +351,7 @@ async def test_a_subscription_the_server_ends_is_followed_again_and_misses_nothi
 ) -> None:
     check_id = await create_check(console, "followed-again", SUCCEEDS)
     page = console.page
-    sockets = EndableSubscriptions()
-    await page.route_web_socket(re.compile(r"/graphql$"), sockets.handle)
-    await page.reload()  # the websocket from here on goes through `sockets`
+    sockets = await EndableSubscriptions.on(console, f"/checks/{check_id}")
     page = await open_check(console, check_id)
     await expect(page.get_by_text("No runs yet")).to_be_visible()
     await eventually(lambda: _true(len(sockets.following("runUpdates")) == 1))

@@ -287,10 +287,7 @@ async def test_when_the_server_ends_the_runs_updates_the_page_says_so_and_follow
     run_id = await start_run(
         console, "ended", python_script(TALKING_CHECKER.format(gate=str(gate)))
     )
-    sockets = EndableSubscriptions()
-    await page.route_web_socket(re.compile(r"/graphql$"), sockets.handle)
-    await console.open(f"/runs/{run_id}")
-    await page.reload()  # the websocket from here on goes through `sockets`
+    sockets = await EndableSubscriptions.on(console, f"/runs/{run_id}")
     status = page.get_by_test_id("run-status").locator("[data-status]")
     await expect(status).to_have_attribute("data-status", "RUNNING", timeout=POD_WAIT)
 
@@ -322,10 +319,7 @@ async def test_a_live_log_the_server_ends_is_followed_again_from_its_start_witho
     more, report = tmp_path / "more", tmp_path / "report"
     spec = python_script(TWO_STEP_CHECKER.format(more=str(more), report=str(report)))
     run_id = await start_run(console, "log-ended", spec)
-    sockets = EndableSubscriptions()
-    await page.route_web_socket(re.compile(r"/graphql$"), sockets.handle)
-    await console.open(f"/runs/{run_id}")
-    await page.reload()  # the websocket from here on goes through `sockets`
+    sockets = await EndableSubscriptions.on(console, f"/runs/{run_id}")
     log = page.get_by_test_id("log")
     await expect(log).to_have_text("first\nsecond\n", timeout=POD_WAIT)
 
