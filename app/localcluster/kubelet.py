@@ -13,7 +13,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import structlog
 
@@ -469,6 +469,7 @@ class ContainerRunner:
         self.environment: dict[str, str] = {}
         self._group_ended = False
         self._reader: asyncio.Task[None] | None = None
+        self._output: BinaryIO | None = None
 
     @property
     def field_path(self) -> str:
@@ -553,21 +554,27 @@ class ContainerRunner:
             return self._start_error(str(error))
         self._event("Normal", "Created", f"Created container: {self.name}")
         await self.kubelet.reaper.start()
+        # The output pipe is this runner's own, not the Process's: it closes it however reading
+        # ends (see `_pump_output`).
+        read_end, write_end = os.pipe()
         try:
             self.process = await asyncio.create_subprocess_exec(
                 *argv,
                 stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
+                stdout=write_end,
                 stderr=asyncio.subprocess.STDOUT,
                 env=env,
                 cwd=self.worker.workdir,
                 start_new_session=True,
             )
         except OSError as error:
+            os.close(read_end)
             return self._start_error(
                 "failed to create containerd task: failed to create shim task: OCI runtime create failed: "
                 f'exec: "{argv[0]}": {error.strerror}'
             )
+        finally:
+            os.close(write_end)
         self._group_ended = False
         # Before the Started event and the Running status: a container reported running is guarded.
         self.kubelet.reaper.watch(self.process.pid)
@@ -584,8 +591,8 @@ class ContainerRunner:
         self.started = True
         self.ready = not self.init
         self._changed()
-        assert self.process.stdout is not None
-        self._reader = asyncio.create_task(self._pump_output(self.process.stdout, self.log))
+        self._output = os.fdopen(read_end, "rb", buffering=0)
+        self._reader = asyncio.create_task(self._pump_output(self._output, self.log))
         returncode = await self.process.wait()
         self._end_group()
         await self._drain_output()
@@ -668,9 +675,23 @@ class ContainerRunner:
         await self._drain_output()
         return self._exited(returncode, started_at)
 
-    async def _pump_output(self, stream: asyncio.StreamReader, buffer: LogBuffer) -> None:
-        while chunk := await stream.read(65536):
-            buffer.append(chunk)
+    async def _pump_output(self, pipe: BinaryIO, buffer: LogBuffer) -> None:
+        """Appends the container's output until its end. The pipe is closed however this ends:
+        a read cancelled (at cleanup, or after the drain timeout) would otherwise leave it open,
+        to be found unclosed after its event loop is gone."""
+        stream = asyncio.StreamReader()
+        try:
+            transport, _ = await asyncio.get_running_loop().connect_read_pipe(
+                lambda: asyncio.StreamReaderProtocol(stream), pipe
+            )
+        except BaseException:
+            pipe.close()
+            raise
+        try:
+            while chunk := await stream.read(65536):
+                buffer.append(chunk)
+        finally:
+            transport.close()
 
     async def _drain_output(self) -> None:
         reader, self._reader = self._reader, None
@@ -678,6 +699,14 @@ class ContainerRunner:
             return
         with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
             await asyncio.wait_for(reader, self.kubelet.timings.output_drain_timeout)
+        self._close_output()
+
+    def _close_output(self) -> None:
+        """Closes the pipe even if its reader was cancelled before it began (closing twice is
+        harmless)."""
+        if self._output is not None:
+            self._output.close()
+            self._output = None
 
     def _signal_group(self, signum: signal.Signals) -> None:
         if self.process is None:
@@ -703,6 +732,7 @@ class ContainerRunner:
         if self._reader is not None:
             self._reader.cancel()
             await asyncio.gather(self._reader, return_exceptions=True)
+        self._close_output()
         self.log.close()
 
 

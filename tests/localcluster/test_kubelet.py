@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import signal
 import uuid
 
 import pytest
@@ -141,6 +142,48 @@ def test_deleting_a_running_pod_kills_its_process_and_records_killing(
     assert not pid_exists(pids[0])
     assert "Killing" in event_reasons(core, namespace, "sleeper")
     assert pod.status.pod_ip
+
+
+# Forks a child into a session of its own (out of reach of the container's group kill) that
+# keeps the container's output pipe open, prints its pid, and exits.
+ESCAPING = """
+import os, sys, time
+child = os.fork()
+if child == 0:
+    os.setsid()
+    time.sleep(60)
+    os._exit(0)
+print(child, flush=True)
+"""
+
+
+def open_fds_on(pipe: str) -> list[str]:
+    return [fd for fd in os.listdir("/proc/self/fd") if _link(f"/proc/self/fd/{fd}") == pipe]
+
+
+def _link(path: str) -> str | None:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return None
+
+
+def test_a_container_ends_with_its_main_process_though_a_stray_keeps_its_output_open(
+    core: client.CoreV1Api, namespace: str
+) -> None:
+    """As in Kubernetes, the container's end is its main process's. Its output pipe's read end
+    (the kubelet's, in this process) is then closed: left open, it would outlive its event loop
+    and surface later as an unclosed transport."""
+    core.create_namespaced_pod(namespace, pod_manifest("escapes", ["python3", "-c", ESCAPING]))
+    assert finished(core, namespace, "escapes").status.phase == "Succeeded"
+    stray = int(eventually(lambda: core.read_namespaced_pod_log("escapes", namespace).strip()))
+    try:
+        pipe = os.readlink(f"/proc/{stray}/fd/1")
+        assert pipe.startswith("pipe:")
+        # Closed once the output drain gives up on the end that never comes (2 s here).
+        eventually(lambda: not open_fds_on(pipe))
+    finally:
+        os.kill(stray, signal.SIGKILL)
 
 
 def test_a_process_that_ignores_sigterm_is_killed_when_the_grace_period_ends(
