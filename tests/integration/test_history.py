@@ -125,7 +125,12 @@ async def test_a_decided_run_moves_the_status_and_logs_the_flip_in_the_same_tran
     assert row.status is CheckHealth.FAILING and row.consecutive_failures == 1
     assert row.last_run_id == run_id
     kinds = [event.kind for event in await events(session_factory)]
-    assert kinds == [EventKind.RUN_CREATED, EventKind.RUN_DECIDED, EventKind.STATUS_CHANGED]
+    assert kinds == [
+        EventKind.CHECK_CHANGED,  # the check's creation
+        EventKind.RUN_CREATED,
+        EventKind.RUN_DECIDED,
+        EventKind.STATUS_CHANGED,
+    ]
     (flip,) = await events(session_factory, EventKind.STATUS_CHANGED)
     assert flip.payload == {"from": "unknown", "to": "failing"} and flip.run_id == run_id
 
