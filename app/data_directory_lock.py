@@ -38,6 +38,6 @@ def hold_data_directory(data_dir: Path) -> Iterator[None]:
 
 
 def _holder(descriptor: int) -> str:
-    """ " (pid N)" as the holder wrote it, or nothing if it has not yet."""
+    """" (pid N)" as the holder wrote it, or nothing if it has not yet."""
     content = os.pread(descriptor, 32, 0).decode(errors="replace").strip()
     return f" (pid {content})" if content.isdigit() else ""
